@@ -1,0 +1,55 @@
+"""One CyTube channel the bot joins."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import field_validator
+
+from kryten_actors.config.base import ActorPath, ConfigModel, NonEmptyStr
+from kryten_actors.protocol.subjects import is_valid_channel_name
+
+__all__ = ["ChannelConfig"]
+
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?"
+_DOMAIN = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?$")
+
+
+class ChannelConfig(ConfigModel):
+    """A channel on a CyTube server: ``domain`` (host name, e.g. ``cytu.be``), ``channel``
+    (a CyTube channel name, ``[A-Za-z0-9_-]{1,30}``) and, optionally, the ``actor``
+    (``"module:Class"``) that handles it instead of the top-level ``actor``.
+
+    Names are case-insensitive when channels are compared for uniqueness.
+    """
+
+    domain: NonEmptyStr
+    channel: str
+    actor: ActorPath | None = None
+
+    @field_validator("domain")
+    @classmethod
+    def _domain_is_a_host(cls, value: str) -> str:
+        if "://" in value or "/" in value:
+            raise ValueError("give the host name only (for example 'cytu.be'), not a URL")
+        if _DOMAIN.fullmatch(value) is None:
+            raise ValueError(
+                "must be a host name such as 'cytu.be' or 'localhost:8080' "
+                "(letters, digits, '-', '_' and dots; an optional :port)"
+            )
+        return value
+
+    @field_validator("channel")
+    @classmethod
+    def _channel_is_a_cytube_name(cls, value: str) -> str:
+        if not is_valid_channel_name(value):
+            raise ValueError(
+                f"{value!r} is not a valid CyTube channel name; use 1-30 letters, "
+                "digits, '_' or '-' (the part after /r/ in the channel URL)"
+            )
+        return value
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """``(domain, channel)`` lowercased: what makes two channels the same."""
+        return self.domain.lower(), self.channel.lower()

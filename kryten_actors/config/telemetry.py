@@ -1,0 +1,65 @@
+"""OpenTelemetry tracing and metrics switches."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import field_validator
+
+from kryten_actors.config.base import ConfigModel, Fraction, NonEmptyStr
+
+__all__ = ["MetricsConfig", "TracingConfig", "TracingProtocol"]
+
+TracingProtocol = Literal["grpc", "http/protobuf"]
+
+
+class TracingConfig(ConfigModel):
+    """Span export over OTLP.
+
+    ``endpoint`` is a base URL with exactly the meaning of ``OTEL_EXPORTER_OTLP_ENDPOINT``:
+    with ``http/protobuf`` (the default) traces go to ``{endpoint}/v1/traces`` (see
+    :attr:`traces_endpoint`); with ``grpc`` the endpoint is used as it is. Left unset,
+    the exporter follows the standard ``OTEL_EXPORTER_OTLP_*`` environment variables.
+    ``service_name`` overrides the top-level ``service_name`` as ``service.name``;
+    ``sample_ratio`` is the fraction of new traces sampled.
+    """
+
+    enabled: bool = False
+    service_name: NonEmptyStr | None = None
+    endpoint: NonEmptyStr | None = None
+    protocol: TracingProtocol = "http/protobuf"
+    sample_ratio: Fraction = 1.0
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint_is_http(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value)
+            _ = parts.port
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(
+                "must be an http:// or https:// base URL such as http://localhost:4318"
+            )
+        return value
+
+    @property
+    def traces_endpoint(self) -> str | None:
+        """Where the exporter sends spans, derived from :attr:`endpoint` and the protocol."""
+        if self.endpoint is None:
+            return None
+        if self.protocol == "grpc":
+            return self.endpoint
+        return self.endpoint.rstrip("/") + "/v1/traces"
+
+
+class MetricsConfig(ConfigModel):
+    """Metrics instruments; ``channel_label`` adds the channel as an attribute
+    (off by default: one time series per channel can be a lot of series)."""
+
+    enabled: bool = False
+    channel_label: bool = False
