@@ -1,0 +1,76 @@
+"""Retrying a send that provably did not leave, with tenacity.
+
+Shared by every transport so that "retried, then :class:`PublishError`" means the
+same thing over NATS and in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from kryten_actors.errors import KrytenTimeoutError, PublishError
+from kryten_actors.transport.base import RetryPolicy, TransportStats
+
+__all__ = ["reply_timeout", "send_with_retry"]
+
+T = TypeVar("T")
+
+
+async def send_with_retry(
+    send: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    stats: TransportStats,
+    subject: str,
+    retryable: tuple[type[Exception], ...],
+    describe: Callable[[BaseException], str],
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """Run ``send`` until it succeeds, retrying only exceptions in ``retryable``.
+
+    Any other exception (including ``CancelledError``, which is never retried)
+    propagates unchanged. When every attempt failed with a retryable error, raises
+    :class:`PublishError` (``__cause__`` = the last error, message from ``describe``)
+    and counts a publish failure. Each retry is counted in ``stats.publish_retries``.
+    """
+
+    def count_retry(_: RetryCallState) -> None:
+        stats.publish_retries += 1
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait_exponential(multiplier=policy.initial_backoff, max=policy.max_backoff),
+        retry=retry_if_exception_type(retryable),
+        before_sleep=count_retry,
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        async for attempt in retrying:
+            with attempt:
+                return await send()
+    except retryable as exc:
+        stats.publish_failures += 1
+        attempts = policy.attempts
+        msg = f"{describe(exc)} (subject {subject!r}, {attempts} attempt(s))"
+        raise PublishError(msg, subject=subject, attempts=attempts) from exc
+    raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+
+def reply_timeout(subject: str, timeout: float) -> KrytenTimeoutError:
+    """The error for a request that left but got no reply: never resend it blindly."""
+    msg = (
+        f"no reply to the request on {subject!r} within {timeout:g} s; it may still have "
+        "been executed, so do not resend it blindly"
+    )
+    return KrytenTimeoutError(msg, outcome_unknown=True)
