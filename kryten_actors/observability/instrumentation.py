@@ -1,0 +1,128 @@
+"""The seam between the bot and telemetry: what the bot reports, not how.
+
+The bot calls an :class:`Instrumentation` at three points — around each event a
+channel actor processes, around each command it sends, and when something notable
+happens (a restart, a drop, a dead letter) — and, for metrics, when an event is
+routed, dropped or retried, when an actor restarts, and how deep the mailboxes are.
+:class:`NoInstrumentation` does nothing and costs nothing; the OpenTelemetry
+implementation lives in ``tracing.py``. ``process()`` and ``send()`` also count
+processed events (with handler duration) and sent/failed commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from typing import Protocol
+
+__all__ = ["Instrumentation", "NoInstrumentation"]
+
+
+class Instrumentation(Protocol):
+    """What the bot reports to telemetry. Implementations must never raise."""
+
+    enabled: bool
+
+    def process(
+        self,
+        *,
+        subject: str,
+        event_name: str,
+        channel: str,
+        domain: str,
+        correlation_id: str,
+        actor: str,
+        headers: Mapping[str, str] | None,
+        wait_seconds: float,
+    ) -> contextlib.AbstractContextManager[None]:
+        """Scope of one event processed by a channel actor (a CONSUMER span).
+
+        An exception leaving the scope is recorded on the span and re-raised.
+        """
+        ...
+
+    def send(
+        self,
+        *,
+        subject: str,
+        action: str,
+        channel: str,
+        domain: str,
+        correlation_id: str,
+        headers: MutableMapping[str, str],
+    ) -> contextlib.AbstractContextManager[None]:
+        """Scope of one command published (a PRODUCER span); injects trace headers."""
+        ...
+
+    def notable(self, name: str, attributes: Mapping[str, str | int | float | bool]) -> None:
+        """Record a notable happening (restart, drop, dead letter) on the current span."""
+        ...
+
+    def record_received(self, *, event_name: str, channel: str) -> None:
+        """An event was routed to ``channel``'s actor (counted before its mailbox)."""
+        ...
+
+    def record_drop(self, *, event_name: str, reason: str, channel: str | None = None) -> None:
+        """An event was dropped before handling (``reason``: mailbox_full, decode_failed...)."""
+        ...
+
+    def record_restart(self, *, actor: str, error_type: str) -> None:
+        """A supervisor restarted ``actor`` after a failure of type ``error_type``."""
+        ...
+
+    def record_publish_retry(self) -> None:
+        """A publish is being attempted again after a failure."""
+        ...
+
+    def bind_mailbox_depth(self, depths: Callable[[], Mapping[str, int]]) -> None:
+        """Report ``depths()`` (queued messages per actor path) as the mailbox gauge.
+
+        ``depths`` may be called from another thread: it must only read, quickly.
+        """
+        ...
+
+    async def flush(self) -> None:
+        """Export everything buffered (called on shutdown)."""
+        ...
+
+    async def shutdown(self) -> None:
+        """Flush and release exporters."""
+        ...
+
+
+class NoInstrumentation:
+    """Telemetry switched off: every call is a no-op."""
+
+    enabled = False
+
+    @contextlib.contextmanager
+    def process(self, **_: object) -> Iterator[None]:
+        yield
+
+    @contextlib.contextmanager
+    def send(self, **_: object) -> Iterator[None]:
+        yield
+
+    def notable(self, name: str, attributes: Mapping[str, str | int | float | bool]) -> None:
+        del name, attributes
+
+    def record_received(self, *, event_name: str, channel: str) -> None:
+        del event_name, channel
+
+    def record_drop(self, *, event_name: str, reason: str, channel: str | None = None) -> None:
+        del event_name, reason, channel
+
+    def record_restart(self, *, actor: str, error_type: str) -> None:
+        del actor, error_type
+
+    def record_publish_retry(self) -> None:
+        return None
+
+    def bind_mailbox_depth(self, depths: Callable[[], Mapping[str, int]]) -> None:
+        del depths
+
+    async def flush(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None

@@ -1,0 +1,106 @@
+"""Tracer and meter providers with OTLP exporters, built from :class:`TelemetrySettings`.
+
+Each :class:`~kryten_actors.observability.tracing.OtelInstrumentation` holds its own
+providers instead of installing them globally (OpenTelemetry's globals can be set
+once per process, and a program may run several bots). The exception: when the
+application already installed an SDK ``TracerProvider`` (or ``MeterProvider``) as
+the global one, that provider is used — its exporters, sampler and resource — and is
+flushed but never shut down by kryten-actors. Its ID generator is wrapped in a
+:class:`CorrelationIdGenerator` (which defers to the original whenever no correlation
+ID is pending) so the correlation → trace ID rule still holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from opentelemetry import metrics as metrics_api
+from opentelemetry import trace as trace_api
+from opentelemetry.exporter.otlp.proto.http.metric_exporter import (
+    OTLPMetricExporter as HttpMetricExporter,
+)
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+    OTLPSpanExporter as HttpSpanExporter,
+)
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+
+from kryten_actors.observability.correlation import CorrelationIdGenerator
+from kryten_actors.observability.sampling import sampler_for
+from kryten_actors.observability.settings import TelemetrySettings
+
+__all__ = ["OwnedProvider", "build_meter_provider", "build_tracer_provider"]
+
+P = TypeVar("P", TracerProvider, MeterProvider)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedProvider(Generic[P]):
+    """A provider and whether kryten-actors created it (and so must shut it down)."""
+
+    provider: P
+    owned: bool
+
+
+def _resource(settings: TelemetrySettings) -> Resource:
+    return Resource.create({SERVICE_NAME: settings.service_name})
+
+
+def _span_exporter(settings: TelemetrySettings) -> SpanExporter:
+    if settings.traces_protocol == "grpc":
+        # Imported on demand: grpc is slow to import and most deployments use HTTP.
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # noqa: PLC0415
+            OTLPSpanExporter as GrpcSpanExporter,
+        )
+
+        return GrpcSpanExporter(endpoint=settings.traces_endpoint)
+    return HttpSpanExporter(endpoint=settings.traces_endpoint)
+
+
+def _metric_exporter(settings: TelemetrySettings) -> MetricExporter:
+    if settings.metrics_protocol == "grpc":
+        # Imported on demand, as above.
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (  # noqa: PLC0415
+            OTLPMetricExporter as GrpcMetricExporter,
+        )
+
+        return GrpcMetricExporter(endpoint=settings.metrics_endpoint)
+    return HttpMetricExporter(endpoint=settings.metrics_endpoint)
+
+
+def build_tracer_provider(settings: TelemetrySettings) -> OwnedProvider[TracerProvider]:
+    """The installed SDK tracer provider, or a new one exporting over OTLP in batches."""
+    installed = trace_api.get_tracer_provider()
+    if isinstance(installed, TracerProvider):
+        current: IdGenerator = installed.id_generator
+        if not isinstance(current, CorrelationIdGenerator):
+            # The SDK annotates the attribute with its default class, not the ABC.
+            installed.id_generator = CorrelationIdGenerator(current)  # type: ignore[assignment]
+        return OwnedProvider(installed, owned=False)
+    provider = TracerProvider(
+        sampler=sampler_for(settings.sampler),
+        resource=_resource(settings),
+        id_generator=CorrelationIdGenerator(),
+        shutdown_on_exit=False,
+    )
+    provider.add_span_processor(BatchSpanProcessor(_span_exporter(settings)))
+    return OwnedProvider(provider, owned=True)
+
+
+def build_meter_provider(settings: TelemetrySettings) -> OwnedProvider[MeterProvider]:
+    """The installed SDK meter provider, or a new one exporting over OTLP periodically."""
+    installed = metrics_api.get_meter_provider()
+    if isinstance(installed, MeterProvider):
+        return OwnedProvider(installed, owned=False)
+    reader = PeriodicExportingMetricReader(
+        _metric_exporter(settings), export_interval_millis=settings.metric_interval_ms
+    )
+    provider = MeterProvider(
+        metric_readers=[reader], resource=_resource(settings), shutdown_on_exit=False
+    )
+    return OwnedProvider(provider, owned=True)

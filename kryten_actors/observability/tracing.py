@@ -1,0 +1,284 @@
+"""OpenTelemetry instrumentation of the bot: spans, W3C header propagation, metrics.
+
+:func:`instrumentation_from_config` is the entry point: it resolves the configuration
+against the ``OTEL_*`` environment (rules in :mod:`~kryten_actors.observability.settings`)
+and returns :class:`NoInstrumentation` when neither tracing nor metrics is on, else an
+:class:`OtelInstrumentation`.
+
+Spans (names and keys in :mod:`~kryten_actors.observability.semconv`):
+
+- ``process {subject template}`` (CONSUMER) around the handlers of one event. An
+  incoming W3C ``traceparent`` header makes it a child of the remote span, with a
+  link to it as well. Without one it is a root span whose trace ID is the event's
+  correlation UUID (see :mod:`~kryten_actors.observability.correlation`); a missing or
+  invalid correlation ID gives a random trace ID, never an error. An exception leaving
+  the handlers sets status ERROR, records an ``exception`` event and is re-raised.
+- ``send {subject template}`` (PRODUCER) around each command published: a child of
+  the current span (the process span inside a handler), else a root span whose trace
+  ID is the command's correlation UUID. ``traceparent``/``tracestate`` naming the
+  send span are written into the outgoing headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+
+from opentelemetry import context as context_api
+from opentelemetry import trace as trace_api
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from kryten_actors.config import KrytenConfig
+from kryten_actors.observability import semconv
+from kryten_actors.observability.correlation import root_trace_id, trace_id_from_correlation
+from kryten_actors.observability.instrumentation import Instrumentation, NoInstrumentation
+from kryten_actors.observability.metrics import BotMetrics, MailboxDepths
+from kryten_actors.observability.providers import (
+    OwnedProvider,
+    build_meter_provider,
+    build_tracer_provider,
+)
+from kryten_actors.observability.settings import TelemetrySettings, resolve_settings
+
+__all__ = ["OtelInstrumentation", "instrumentation_from_config"]
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+AttributeValue = str | int | float | bool
+
+
+def instrumentation_from_config(
+    config: KrytenConfig, *, env: Mapping[str, str] = os.environ
+) -> Instrumentation:
+    """The instrumentation ``config`` and ``env`` ask for.
+
+    Raises ``KrytenValidationError`` naming the variable when an ``OTEL_*`` variable
+    has a value this library cannot use.
+    """
+    settings = resolve_settings(config, env)
+    if not settings.any_enabled:
+        return NoInstrumentation()
+    return OtelInstrumentation(settings)
+
+
+class OtelInstrumentation:
+    """:class:`Instrumentation` over the OpenTelemetry SDK, exporting over OTLP.
+
+    Holds its own tracer and meter providers (or uses the SDK providers the
+    application installed globally; see :mod:`~kryten_actors.observability.providers`).
+    ``flush()`` exports everything buffered, whatever the batch delay; ``shutdown()``
+    flushes and then shuts down the providers it created. Both block a worker thread,
+    not the event loop, for at most ``flush_timeout`` seconds per provider.
+    """
+
+    def __init__(self, settings: TelemetrySettings, *, flush_timeout: float = 10.0) -> None:
+        self.enabled = settings.any_enabled
+        self.settings = settings
+        self._flush_ms = int(flush_timeout * 1000)
+        self._tracing: OwnedProvider[TracerProvider] | None = None
+        self._tracer: trace_api.Tracer | None = None
+        self._metering: OwnedProvider[MeterProvider] | None = None
+        self._metrics: BotMetrics | None = None
+        if settings.tracing:
+            self._tracing = build_tracer_provider(settings)
+            self._tracer = self._tracing.provider.get_tracer(semconv.INSTRUMENTATION_NAME)
+        if settings.metrics:
+            self._metering = build_meter_provider(settings)
+            meter = self._metering.provider.get_meter(semconv.INSTRUMENTATION_NAME)
+            self._metrics = BotMetrics(meter, channel_label=settings.channel_label)
+
+    # --- the scopes the bot opens --------------------------------------------------------
+    @contextlib.contextmanager
+    def process(
+        self,
+        *,
+        subject: str,
+        event_name: str,
+        channel: str,
+        domain: str,
+        correlation_id: str,
+        actor: str,
+        headers: Mapping[str, str] | None,
+        wait_seconds: float,
+    ) -> Iterator[None]:
+        """Scope of one event processed by a channel actor (a CONSUMER span)."""
+        started = time.perf_counter()
+        ok = False
+        try:
+            if self._tracer is None:
+                yield
+            else:
+                attributes: dict[str, AttributeValue] = {
+                    semconv.MESSAGING_SYSTEM: semconv.NATS,
+                    semconv.MESSAGING_DESTINATION: subject,
+                    semconv.MESSAGING_OPERATION_TYPE: semconv.OPERATION_PROCESS,
+                    semconv.MESSAGING_OPERATION_NAME: semconv.OPERATION_PROCESS,
+                    semconv.CYTUBE_CHANNEL: channel,
+                    semconv.CYTUBE_DOMAIN: domain,
+                    semconv.CYTUBE_EVENT: event_name,
+                    semconv.KRYTEN_ACTOR: actor,
+                    semconv.KRYTEN_MAILBOX_WAIT_MS: wait_seconds * 1000.0,
+                }
+                if correlation_id:
+                    attributes[semconv.MESSAGING_MESSAGE_ID] = correlation_id
+                span = self._start_process_span(
+                    self._tracer, subject, attributes, correlation_id, headers
+                )
+                with _active(span):
+                    yield
+            ok = True
+        finally:
+            if self._metrics is not None:
+                self._metrics.processed(event_name, channel, time.perf_counter() - started, ok=ok)
+
+    @contextlib.contextmanager
+    def send(
+        self,
+        *,
+        subject: str,
+        action: str,
+        channel: str,
+        domain: str,
+        correlation_id: str,
+        headers: MutableMapping[str, str],
+    ) -> Iterator[None]:
+        """Scope of one command published (a PRODUCER span); injects trace headers."""
+        ok = False
+        try:
+            if self._tracer is None:
+                yield
+            else:
+                attributes: dict[str, AttributeValue] = {
+                    semconv.MESSAGING_SYSTEM: semconv.NATS,
+                    semconv.MESSAGING_DESTINATION: subject,
+                    semconv.MESSAGING_OPERATION_TYPE: semconv.OPERATION_SEND,
+                    semconv.MESSAGING_OPERATION_NAME: semconv.OPERATION_SEND,
+                    semconv.CYTUBE_CHANNEL: channel,
+                    semconv.CYTUBE_DOMAIN: domain,
+                    semconv.CYTUBE_COMMAND: action,
+                }
+                if correlation_id:
+                    attributes[semconv.MESSAGING_CONVERSATION_ID] = correlation_id
+                # Only a root send span (no current span) takes the correlation trace ID.
+                with root_trace_id(trace_id_from_correlation(correlation_id)):
+                    span = self._tracer.start_span(
+                        semconv.send_span_name(subject),
+                        kind=SpanKind.PRODUCER,
+                        attributes=attributes,
+                    )
+                with _active(span):
+                    _PROPAGATOR.inject(headers)
+                    yield
+            ok = True
+        finally:
+            if self._metrics is not None:
+                self._metrics.command(action, ok=ok)
+
+    def notable(self, name: str, attributes: Mapping[str, AttributeValue]) -> None:
+        """Add a span event ``name`` to the current span, if one is recording."""
+        span = trace_api.get_current_span()
+        if span.is_recording():
+            span.add_event(name, dict(attributes))
+
+    # --- metrics-only reports ----------------------------------------------------------
+    def record_received(self, *, event_name: str, channel: str) -> None:
+        """An event was routed to ``channel``'s actor (before its mailbox)."""
+        if self._metrics is not None:
+            self._metrics.received(event_name, channel)
+
+    def record_drop(self, *, event_name: str, reason: str, channel: str | None = None) -> None:
+        """An event was dropped before handling (``reason``: mailbox_full, decode_failed, ...)."""
+        if self._metrics is not None:
+            self._metrics.dropped(event_name, reason, channel)
+
+    def record_restart(self, *, actor: str, error_type: str) -> None:
+        """A supervisor restarted ``actor`` after a failure of type ``error_type``."""
+        if self._metrics is not None:
+            self._metrics.restarted(actor, error_type)
+
+    def record_publish_retry(self) -> None:
+        """A publish is being attempted again after a failure."""
+        if self._metrics is not None:
+            self._metrics.publish_retry()
+
+    def bind_mailbox_depth(self, depths: MailboxDepths) -> None:
+        """Report ``depths()`` (queued messages per actor path) as the mailbox gauge.
+
+        ``depths`` is called on the metric exporter's thread: it must only read.
+        """
+        if self._metrics is not None:
+            self._metrics.bind_mailbox_depths(depths)
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def flush(self) -> None:
+        """Export every buffered span and metric now."""
+        for flush in self._flushers():
+            await asyncio.to_thread(flush, self._flush_ms)
+
+    async def shutdown(self) -> None:
+        """Flush, then shut down the providers this instrumentation created (idempotent)."""
+        await self.flush()
+        if self._tracing is not None and self._tracing.owned:
+            await asyncio.to_thread(self._tracing.provider.shutdown)
+        if self._metering is not None and self._metering.owned:
+            await asyncio.to_thread(self._metering.provider.shutdown, self._flush_ms)
+        # Idempotent, and scopes opened afterwards record nothing.
+        self._tracing = self._metering = None
+        self._tracer = None
+        self._metrics = None
+
+    def _flushers(self) -> list[Callable[[int], bool]]:
+        flushers: list[Callable[[int], bool]] = []
+        if self._tracing is not None:
+            flushers.append(self._tracing.provider.force_flush)
+        if self._metering is not None:
+            flushers.append(self._metering.provider.force_flush)
+        return flushers
+
+    def _start_process_span(
+        self,
+        tracer: trace_api.Tracer,
+        subject: str,
+        attributes: dict[str, AttributeValue],
+        correlation_id: str,
+        headers: Mapping[str, str] | None,
+    ) -> trace_api.Span:
+        name = semconv.process_span_name(subject)
+        if headers:
+            carrier = {key.lower(): value for key, value in headers.items()}
+            remote_context = _PROPAGATOR.extract(carrier)
+            remote = trace_api.get_current_span(remote_context).get_span_context()
+            if remote.is_valid:
+                return tracer.start_span(
+                    name,
+                    context=remote_context,
+                    kind=SpanKind.CONSUMER,
+                    attributes=attributes,
+                    links=[Link(remote)],
+                )
+        # An empty context: the event starts a trace even if the actor's task happens
+        # to run inside some other span.
+        with root_trace_id(trace_id_from_correlation(correlation_id)):
+            return tracer.start_span(
+                name, context=context_api.Context(), kind=SpanKind.CONSUMER, attributes=attributes
+            )
+
+
+@contextlib.contextmanager
+def _active(span: trace_api.Span) -> Iterator[None]:
+    """Make ``span`` current; record an exception as ERROR; always end the span."""
+    try:
+        with trace_api.use_span(span, record_exception=False, set_status_on_exception=False):
+            yield
+    except Exception as exc:
+        span.record_exception(exc)
+        span.set_attribute(semconv.ERROR_TYPE, type(exc).__qualname__)
+        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        span.end()
