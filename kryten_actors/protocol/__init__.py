@@ -1,0 +1,1 @@
+"""CyTube vocabulary as data: subjects, events and commands. No I/O."""

@@ -1,0 +1,126 @@
+"""The bridge's event envelope (reference §4) as a frozen model: :class:`RawEvent`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kryten_actors.protocol.validation import to_kryten_error
+
+__all__ = ["RawEvent", "jsonable"]
+
+_ZERO = timedelta(0)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_correlation_id() -> str:
+    return str(uuid.uuid4())
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with every pydantic model turned back into its wire-form dict.
+
+    Fields that were not in the input are left out, so a decoded event re-encodes to the
+    bytes it came from.
+    """
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return value
+
+
+class RawEvent(BaseModel):
+    """One CyTube event as the bridge publishes it.
+
+    Fields are the envelope's: ``event_name`` (Socket.IO name, case kept: ``chatMsg``),
+    ``payload`` (any JSON value), ``channel`` (raw, case kept), ``domain``, ``timestamp``
+    (aware, UTC; a naive value is taken as UTC, another offset is converted), and
+    ``correlation_id`` (a new UUID4 per event, not tied to any command). Unknown envelope keys
+    are ignored. Typed events (``ChatMessageEvent`` …) subclass this with a typed payload and
+    validate straight from the same envelope.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event_name: str
+    payload: Any = None
+    channel: str
+    domain: str
+    timestamp: datetime = Field(default_factory=_utc_now)
+    correlation_id: str = Field(default_factory=_new_correlation_id)
+
+    @field_validator("timestamp")
+    @classmethod
+    def _as_utc(cls, value: datetime) -> datetime:
+        offset = value.utcoffset()
+        if offset is None:
+            return value.replace(tzinfo=UTC)
+        if offset != _ZERO:
+            return value.astimezone(UTC)
+        return value
+
+    def to_envelope_fields(self) -> dict[str, Any]:
+        """The envelope fields as Python values (payload models turned back into dicts)."""
+        return {
+            "event_name": self.event_name,
+            "payload": jsonable(self.payload),
+            "channel": self.channel,
+            "domain": self.domain,
+            "timestamp": self.timestamp,
+            "correlation_id": self.correlation_id,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The envelope as a JSON-ready dict, keys in the bridge's order."""
+        return {
+            "event_name": self.event_name,
+            "payload": jsonable(self.payload),
+            "channel": self.channel,
+            "domain": self.domain,
+            "timestamp": self.timestamp.isoformat(),
+            "correlation_id": self.correlation_id,
+        }
+
+    def to_bytes(self) -> bytes:
+        """The envelope exactly as kryten-robot serializes it (``json.dumps`` defaults, UTF-8).
+
+        The bridge's key order and separators are kept so recorded traffic and a simulated
+        bridge are byte-compatible with the real one.
+        """
+        return json.dumps(self.to_dict()).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | str) -> Self:
+        """Validate an envelope from JSON.
+
+        Raises :class:`KrytenValidationError` (listing every bad field) when ``data`` is not a
+        JSON object with at least ``event_name``, ``channel`` and ``domain``.
+        """
+        try:
+            return cls.model_validate_json(data)
+        except ValidationError as exc:
+            raise to_kryten_error(
+                exc,
+                what=f"{cls.__name__} envelope",
+                hint="Expected the bridge's JSON event envelope (reference §4).",
+            ) from None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        """Like :meth:`from_bytes`, from an already decoded envelope dict."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise to_kryten_error(
+                exc,
+                what=f"{cls.__name__} envelope",
+                hint="Expected the bridge's event envelope (reference §4).",
+            ) from None
