@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 __all__ = [
     "ChatMessagePayload",
@@ -81,10 +81,13 @@ class User(Payload):
 
 
 class ChatMessagePayload(Payload):
-    """``chatMsg``: ``msg`` is HTML-escaped; ``time`` is epoch milliseconds."""
+    """``chatMsg``: ``msg`` is HTML-escaped; ``time`` is epoch milliseconds.
+
+    ``message`` is accepted in place of ``msg`` (the seed's test payloads use it).
+    """
 
     username: str
-    msg: str
+    msg: str = Field(validation_alias=AliasChoices("msg", "message"))
     meta: dict[str, Any] = Field(default_factory=dict)
     time: int = 0
 

@@ -39,6 +39,8 @@ class CommandResult(BaseModel):
 
     accepted: bool = True
     data: dict[str, Any] = Field(default_factory=dict)
+    correlation_id: str = ""
+    """The correlation ID the command was sent with (set by the bot's sender)."""
 
     @classmethod
     def from_reply_data(cls, data: Mapping[str, Any]) -> Self:

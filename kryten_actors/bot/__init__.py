@@ -1,0 +1,19 @@
+"""Composition of the layers: channel actors, the router, the Bot and the client APIs."""
+
+from kryten_actors.bot.app import Bot
+from kryten_actors.bot.channel import ChannelActor
+from kryten_actors.bot.client import KrytenClient
+from kryten_actors.bot.handlers import on
+from kryten_actors.bot.health import ActorHealth, ChannelInfo, HealthStatus
+from kryten_actors.bot.mock_client import MockKrytenClient
+
+__all__ = [
+    "ActorHealth",
+    "Bot",
+    "ChannelActor",
+    "ChannelInfo",
+    "HealthStatus",
+    "KrytenClient",
+    "MockKrytenClient",
+    "on",
+]

@@ -1,0 +1,358 @@
+"""The Bot: builds the supervision tree from a config, runs it, shuts it down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from kryten_actors.bot.actor_loader import ActorChoice, resolve_actor_class
+from kryten_actors.bot.binding import ChannelBinding
+from kryten_actors.bot.channel import ChannelActor
+from kryten_actors.bot.health import ActorHealth, ChannelInfo, HealthStatus, channel_health
+from kryten_actors.bot.observers import observe_runtime
+from kryten_actors.bot.router import RouterActor, RouterStats, RoutingTable
+from kryten_actors.bot.sender import CommandSender
+from kryten_actors.config import KrytenConfig, load_config
+from kryten_actors.errors import KrytenError, KrytenValidationError
+from kryten_actors.observability.instrumentation import Instrumentation
+from kryten_actors.observability.tracing import instrumentation_from_config
+from kryten_actors.protocol.commands import Command, encoder_for
+from kryten_actors.protocol.results import CommandResult
+from kryten_actors.protocol.subjects import ParsedEventSubject, scheme_for
+from kryten_actors.runtime import (
+    ActorRef,
+    ActorSystem,
+    ChildSpec,
+    Clock,
+    OverflowPolicy,
+    RestartType,
+    Strategy,
+    SupervisionPolicy,
+)
+from kryten_actors.transport.base import InboundMessage, RetryPolicy, Transport
+from kryten_actors.transport.nats import NatsTransport
+
+__all__ = ["Bot"]
+
+log = logging.getLogger("kryten_actors.bot")
+ROUTER = "router"
+
+
+class Bot:
+    """A multi-channel bot: one supervised ``ChannelActor`` per channel, one router.
+
+    ``Bot(config, actor=Greeter)`` — ``config`` is a ``KrytenConfig``, a dict or a
+    path to a JSON/YAML file; ``actor`` a ``ChannelActor`` subclass, a mapping from
+    ``"domain/channel"`` (or ``"channel"``) to one, or omitted to use the config's
+    ``actor`` entries (``"module:Class"``). ``async with bot:`` returns once every
+    subscription is registered at the server; leaving it shuts down gracefully.
+    """
+
+    def __init__(
+        self,
+        config: KrytenConfig | Mapping[str, Any] | str | Path,
+        actor: ActorChoice = None,
+        *,
+        transport: Transport | None = None,
+        clock: Clock | None = None,
+        instrumentation: Instrumentation | None = None,
+    ) -> None:
+        self.config = load_config(config)
+        self._actor_choice = actor
+        # resolve eagerly so a bad actor reference fails at construction, not at start
+        for ch in self.config.channels:
+            resolve_actor_class(self.config, actor, ch.domain, ch.channel, ch.actor)
+        self._owns_transport = transport is None
+        self.transport: Transport = transport or NatsTransport(
+            self.config.nats,
+            retry=RetryPolicy(
+                attempts=self.config.retry_attempts,
+                initial_backoff=self.config.retry_initial_backoff,
+            ),
+        )
+        self._owns_instrumentation = instrumentation is None
+        self.instrumentation: Instrumentation = instrumentation or instrumentation_from_config(
+            self.config
+        )
+        self.scheme = scheme_for(self.config.profile)
+        self.sender = CommandSender(
+            self.transport,
+            encoder_for(self.config.profile),
+            source=self.config.service_name,
+            command_timeout=self.config.command_timeout,
+            instrumentation=self.instrumentation,
+            chat_max_length=self.config.chat_max_length,
+        )
+        sup = self.config.supervision
+        self.system = ActorSystem(
+            policy=SupervisionPolicy(
+                strategy=Strategy(sup.strategy),
+                max_restarts=sup.max_restarts,
+                within_seconds=sup.within_seconds,
+                min_backoff=sup.min_backoff,
+                max_backoff=sup.max_backoff,
+                jitter=sup.jitter,
+                reset_after=sup.reset_after,
+            ),
+            clock=clock,
+            shutdown_timeout=self.config.shutdown_timeout,
+        )
+        self.router_stats = RouterStats()
+        self._table = RoutingTable()
+        self._bindings: dict[str, ChannelBinding] = {}
+        self._handlers_registered = 0
+        self._state = "created"
+        self._started_at = 0.0
+        self._stop_requested: asyncio.Event | None = None
+        self._lifecycle_lock = asyncio.Lock()
+
+    # --- lifecycle -----------------------------------------------------------------------
+    async def __aenter__(self) -> Bot:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Connect, build the tree and subscribe; returns when events can flow."""
+        async with self._lifecycle_lock:
+            if self._state == "stopped":
+                raise KrytenError("this Bot has stopped; a Bot runs once, so create a new one")
+            if self._state != "created":
+                return
+            self._state = "starting"
+            self._started_at = time.monotonic()
+            try:
+                if self._owns_transport:
+                    await self.transport.connect()
+                await self.system.start()
+                observe_runtime(self.system, self.instrumentation)
+                for ch in self.config.channels:
+                    await self._start_channel(ch.domain, ch.channel, ch.actor)
+                await self.system.spawn(
+                    ChildSpec(
+                        name=ROUTER,
+                        factory=self._make_router,
+                        restart=RestartType.PERMANENT,
+                        shutdown_timeout=self.config.shutdown_timeout,
+                        handler_timeout=None,
+                    )
+                )
+            except BaseException:
+                await self._teardown()
+                raise
+            self._state = "running"
+
+    async def stop(self) -> None:
+        """Graceful shutdown: stop taking events, drain mailboxes, flush, disconnect.
+
+        Mailboxes get ``shutdown_timeout`` to drain; whatever is left is cancelled.
+        Everything handlers published before this call reaches the server.
+        """
+        async with self._lifecycle_lock:
+            if self._state in {"created", "stopped"}:
+                return
+            self._state = "stopping"
+            await self._teardown()
+
+    async def _teardown(self) -> None:
+        try:
+            # the router first, so no new events arrive while the channels drain
+            with contextlib.suppress(KrytenValidationError):
+                await self.system.stop_child(ROUTER)
+            await self.system.stop()
+        finally:
+            if self._owns_instrumentation:
+                await self.instrumentation.shutdown()
+            else:
+                await self.instrumentation.flush()
+            if self._owns_transport:
+                await self.transport.close()
+            self._state = "stopped"
+            if self._stop_requested is not None:
+                self._stop_requested.set()
+
+    async def run(self) -> None:
+        """Start (if needed) and run until ``request_stop()``, SIGINT or SIGTERM; then stop."""
+        self._stop_requested = stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, stop.set)
+                installed.append(sig)
+        try:
+            await self.start()
+            await stop.wait()
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            await self.stop()
+
+    def request_stop(self) -> None:
+        """Ask a running ``run()`` to shut down (safe to call from handlers)."""
+        if self._stop_requested is not None:
+            self._stop_requested.set()
+
+    # --- channels ------------------------------------------------------------------------
+    async def join_channel(
+        self, domain: str, channel: str, actor: type[ChannelActor] | str | None = None
+    ) -> ActorRef:
+        """Start serving a channel at runtime (also restarts one that ``failed``)."""
+        return await self._start_channel(domain, channel, actor)
+
+    async def leave_channel(self, domain: str, channel: str) -> None:
+        """Stop serving a channel: its mailbox drains, then its actor stops."""
+        key = self.scheme.channel_key(domain, channel)
+        self._table.refs.pop(key, None)
+        binding = self._bindings.pop(key, None)
+        if binding is not None:
+            await self.system.stop_child(_child_name(binding.domain, binding.channel))
+
+    async def _start_channel(
+        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
+    ) -> ActorRef:
+        cls = resolve_actor_class(self.config, self._actor_choice, domain, channel, actor)
+        self._handlers_registered = max(self._handlers_registered, cls.handler_count())
+        key = self.scheme.channel_key(domain, channel)
+        binding = self._bindings.get(key)
+        if binding is None:
+            binding = ChannelBinding(
+                domain=domain,
+                channel=channel,
+                key=key,
+                sender=self.sender,
+                instrumentation=self.instrumentation,
+                clock=self.system.clock,
+            )
+            self._bindings[key] = binding
+
+        def factory() -> ChannelActor:
+            instance = cls()
+            instance.bind(binding)
+            return instance
+
+        ref = await self.system.spawn(
+            ChildSpec(
+                name=_child_name(domain, channel),
+                factory=factory,
+                restart=RestartType.TRANSIENT,
+                shutdown_timeout=self.config.shutdown_timeout,
+                mailbox_capacity=self.config.mailbox.capacity,
+                overflow=OverflowPolicy(self.config.mailbox.overflow),
+                handler_timeout=self.config.handler_timeout,
+            )
+        )
+        self._table.refs[key] = ref
+        return ref
+
+    async def _on_unknown_channel(
+        self, parsed: ParsedEventSubject, message: InboundMessage
+    ) -> ActorRef | None:
+        domain = parsed.domain or _domain_from_body(message.data)
+        if not domain:
+            return None
+        try:
+            return await self._start_channel(domain, parsed.channel, None)
+        except KrytenValidationError:
+            log.warning("not spawning an actor for unknown channel %r", parsed.channel)
+            return None
+
+    def _make_router(self) -> RouterActor:
+        return RouterActor(
+            transport=self.transport,
+            scheme=self.scheme,
+            table=self._table,
+            dead_letters=self.system.dead_letters,
+            clock=self.system.clock,
+            max_event_bytes=self.config.max_event_bytes,
+            block_when_full=self.config.mailbox.overflow == "block",
+            stats=self.router_stats,
+            instrumentation=self.instrumentation,
+            on_unknown_channel=(
+                self._on_unknown_channel if self.config.spawn_unknown_channels else None
+            ),
+        )
+
+    # --- commands and health -------------------------------------------------------------
+    async def send(self, command: Command, *, domain: str, channel: str) -> CommandResult:
+        """Send a command to a channel from outside any actor (rank-checked if known)."""
+        binding = self._bindings.get(self.scheme.channel_key(domain, channel))
+        rank = binding.rank if binding is not None else None
+        return await self.sender.send(command, domain=domain, channel=channel, rank=rank)
+
+    def username_in(self, domain: str, channel: str) -> str | None:
+        """The bridge account's name in a channel, once its ``login`` event was seen."""
+        binding = self._bindings.get(self.scheme.channel_key(domain, channel))
+        return binding.username if binding is not None else None
+
+    @property
+    def state(self) -> str:
+        """``created`` | ``starting`` | ``running`` | ``stopping`` | ``stopped``."""
+        return self._state
+
+    def health(self) -> HealthStatus:
+        """A snapshot of the bot's health (cheap; safe to call often)."""
+        connected = self.transport.is_connected
+        running = self._state == "running"
+        actors: dict[str, ActorHealth] = {}
+        channels: list[ChannelInfo] = []
+        handled = errors = 0
+        latency = 0.0
+        for binding in self._bindings.values():
+            counters = binding.counters
+            handled += counters.events_handled
+            latency += counters.latency_total
+            errors += counters.decode_failed
+            ref = self.system.root.child(_child_name(binding.domain, binding.channel))
+            if ref is None:
+                continue
+            actor, info = channel_health(binding, ref.stats(), connected=connected, running=running)
+            actors[f"{binding.domain}/{binding.channel}"] = actor
+            channels.append(info)
+            errors += actor.failed
+        errors += self.sender.stats.failed + self.router_stats.unroutable
+        return HealthStatus(
+            state=self._state,
+            connected=connected,
+            uptime=time.monotonic() - self._started_at if self._started_at else 0.0,
+            events_received=self.router_stats.received,
+            commands_sent=self.sender.stats.sent,
+            errors=errors,
+            avg_latency=latency / handled if handled else 0.0,
+            handlers_registered=self._handlers_registered,
+            channels=channels,
+            actors=actors,
+            dead_letters=dict(self.system.dead_letters.counts),
+            router=dataclasses.asdict(self.router_stats),
+        )
+
+
+def _child_name(domain: str, channel: str) -> str:
+    """Supervisor child name of a channel actor (its path is ``/root/{domain}:{channel}``)."""
+    return f"{domain}:{channel}"
+
+
+def _domain_from_body(data: bytes) -> str | None:
+    import json  # noqa: PLC0415 - only on the rare first sight of an unknown channel
+
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return None
+    domain = body.get("domain") if isinstance(body, dict) else None
+    return domain if isinstance(domain, str) and domain else None

@@ -1,0 +1,218 @@
+"""ChannelActor: the class bot authors subclass, one instance per CyTube channel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, current_correlation
+from kryten_actors.bot.commands import ChannelCommands
+from kryten_actors.bot.handlers import HandlerTable
+from kryten_actors.errors import KrytenError, KrytenValidationError
+from kryten_actors.protocol.events import RawEvent, decode_event
+from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
+
+if TYPE_CHECKING:
+    from kryten_actors.protocol.commands import Command
+    from kryten_actors.protocol.results import CommandResult
+
+__all__ = ["ChannelActor"]
+
+_RANK = "rank"
+_LOGIN = "login"
+_SET_CURRENT = "setcurrent"
+_CHANGE_MEDIA = "changemedia"
+
+
+class ChannelActor(Actor, ChannelCommands):
+    """One CyTube channel's bot logic. Subclass it and mark handlers with ``@on``::
+
+        class Greeter(ChannelActor):
+            @on("chatMsg")
+            async def greet(self, event: ChatMessageEvent) -> None:
+                if event.message == "!hi":
+                    await self.send_chat(f"hi {event.username}")
+
+    Events of one channel are handled strictly in order; handlers matching one event
+    run concurrently. An exception from a handler is a failure of this actor: its
+    supervisor restarts it (with backoff, up to the restart intensity) and the event
+    that failed goes to dead letters. A body that cannot be decoded is never a
+    failure: it becomes a ``decode_failed`` dead letter.
+
+    Instance state lives as long as the instance (a restart starts afresh, as in
+    Erlang); ``rank``, ``current_media`` and ``username`` survive restarts. Set up
+    state in ``__init__`` (no arguments) or ``on_start``; ``channel`` and ``domain``
+    are available from ``on_start`` on.
+    """
+
+    _handler_table: ClassVar[HandlerTable] = HandlerTable({}, ())
+    _binding: ChannelBinding
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._handler_table = HandlerTable.collect(cls)
+
+    # --- identity and tracked bridge state -------------------------------------------
+    def bind(self, binding: ChannelBinding) -> None:
+        """Attach the channel binding (done by the bot's factory, before ``on_start``)."""
+        self._binding = binding
+
+    @property
+    def channel(self) -> str:
+        """The CyTube channel name, as configured."""
+        return self._binding.channel
+
+    @property
+    def domain(self) -> str:
+        """The CyTube server's domain, as configured (e.g. ``cytu.be``)."""
+        return self._binding.domain
+
+    @property
+    def rank(self) -> float | None:
+        """The bot's own rank in this channel from the last ``rank`` event, else None."""
+        return self._binding.rank
+
+    @property
+    def username(self) -> str | None:
+        """The bridge account's name from the last successful ``login`` event, else None."""
+        return self._binding.username
+
+    @property
+    def current_media(self) -> Any:
+        """The playing media (the last ``changeMedia`` event, uid from ``setCurrent``)."""
+        return self._binding.current_media
+
+    @property
+    def current_uid(self) -> int | None:
+        """Playlist uid of the playing item, from the last ``setCurrent`` event."""
+        return self._binding.current_uid
+
+    @classmethod
+    def handler_count(cls) -> int:
+        """How many handler methods this class declares."""
+        return cls._handler_table.count
+
+    # --- commands ----------------------------------------------------------------------
+    async def send(self, command: Command) -> CommandResult:
+        """Validate and send ``command`` to this channel; see ``CommandSender.send``."""
+        b = self._binding
+        return await b.sender.send(command, domain=b.domain, channel=b.channel, rank=b.rank)
+
+    @property
+    def chat_limit(self) -> int:
+        """Longest chat line accepted (``chat_max_length`` of the config)."""
+        return self._binding.sender.chat_max_length
+
+    # --- timers ------------------------------------------------------------------------
+    def after(self, delay: float, callback: Callable[[], Awaitable[Any]]) -> Cancellable:
+        """Call ``await callback()`` once after ``delay`` seconds, in this actor's turn."""
+        return self.context.schedule_once(delay, TimerCall(callback))
+
+    def every(self, interval: float, callback: Callable[[], Awaitable[Any]]) -> Cancellable:
+        """Call ``await callback()`` every ``interval`` seconds, in this actor's turn.
+
+        Timers are cancelled when the actor stops or restarts; set them up again in
+        ``on_start``.
+        """
+        return self.context.schedule_every(interval, TimerCall(callback))
+
+    # --- the receive loop --------------------------------------------------------------
+    async def receive(self, message: Any) -> Any:
+        """Dispatch an event delivery to the ``@on`` handlers, or run a timer callback.
+
+        Any other message goes to :meth:`on_message`.
+        """
+        if type(message) is EventDelivery:
+            await self._handle(message)
+            return None
+        if type(message) is TimerCall:
+            return await message.callback()
+        return await self.on_message(message)
+
+    async def on_message(self, message: Any) -> Any:
+        """Handle a message that is neither an event nor a timer (``tell``/``ask``).
+
+        The default refuses it with a ``KrytenValidationError`` (an actor failure).
+        """
+        raise KrytenValidationError(
+            f"{type(self).__name__} got an unexpected message {message!r}; "
+            "override on_message() to handle your own messages"
+        )
+
+    async def _handle(self, delivery: EventDelivery) -> None:
+        b = self._binding
+        counters = b.counters
+        counters.events_received += 1
+        try:
+            event, error = decode_event(delivery.message.data, event_hint=delivery.event)
+        except KrytenError as exc:
+            self._dead_letter(delivery, exc)
+            return
+        if error is not None:
+            self._dead_letter(event, error)
+            return
+        name = event.event_name.lower()
+        if name in _TRACKED:
+            self._track(name, event)
+        methods = self._handler_table.methods_for(name)
+        instr = b.instrumentation
+        token = current_correlation.set(event.correlation_id)
+        try:
+            if instr.enabled:
+                scope = instr.process(
+                    subject=delivery.message.subject,
+                    event_name=event.event_name,
+                    channel=b.channel,
+                    domain=b.domain,
+                    correlation_id=event.correlation_id,
+                    actor=self.context.path,
+                    headers=delivery.message.headers,
+                    wait_seconds=max(0.0, b.clock.now() - delivery.enqueued_at),
+                )
+                with scope:
+                    await self._run(methods, event)
+            else:
+                await self._run(methods, event)
+        finally:
+            current_correlation.reset(token)
+        counters.events_handled += 1
+        counters.latency_total += b.clock.now() - delivery.enqueued_at
+
+    async def _run(self, methods: tuple[str, ...], event: RawEvent) -> None:
+        if not methods:
+            return
+        if len(methods) == 1:
+            await getattr(self, methods[0])(event)
+            return
+        results = await asyncio.gather(
+            *(getattr(self, name)(event) for name in methods), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    def _dead_letter(self, message: Any, error: BaseException) -> None:
+        self._binding.counters.decode_failed += 1
+        self.context.dead_letters.record(
+            message,
+            recipient=self.context.path,
+            reason=DeadLetterReason.DECODE_FAILED,
+            error=error,
+        )
+
+    def _track(self, name: str, event: RawEvent) -> None:
+        b = self._binding
+        payload = event.payload
+        if name == _RANK and isinstance(payload, int | float) and not isinstance(payload, bool):
+            b.rank = float(payload)
+        elif name == _LOGIN and isinstance(payload, dict) and payload.get("success"):
+            user = payload.get("name")
+            b.username = user if isinstance(user, str) else b.username
+        elif name == _SET_CURRENT and isinstance(payload, int) and not isinstance(payload, bool):
+            b.current_uid = payload
+        elif name == _CHANGE_MEDIA:
+            b.current_media = event
+
+
+_TRACKED = frozenset({_RANK, _LOGIN, _SET_CURRENT, _CHANGE_MEDIA})

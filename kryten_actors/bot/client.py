@@ -1,0 +1,211 @@
+"""KrytenClient and MockKrytenClient: the seed's decorator-style API over ``Bot``.
+
+Both are thin layers: handlers registered with ``@client.on`` run inside one
+supervised ``ChannelActor`` per channel, and commands take the same single
+``CommandSender`` path as everything else. The mock differs only in its transport
+(in memory) and records exactly what the production encoder produced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar
+
+from kryten_actors.bot.app import Bot
+from kryten_actors.bot.channel import ChannelActor
+from kryten_actors.bot.client_commands import ClientCommands
+from kryten_actors.bot.handlers import WILDCARD, on
+from kryten_actors.bot.health import ChannelInfo, HealthStatus
+from kryten_actors.config import ChannelConfig, KrytenConfig, load_config
+from kryten_actors.errors import KrytenConnectionError, KrytenValidationError
+from kryten_actors.protocol.commands import Command
+from kryten_actors.protocol.events import RawEvent
+from kryten_actors.protocol.results import CommandResult
+from kryten_actors.transport.base import Transport
+
+__all__ = ["KrytenClient"]
+
+EventHandler = Callable[[Any], Awaitable[Any]]
+H = TypeVar("H", bound=EventHandler)
+
+
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    event: str
+    channel: str | None
+    domain: str | None
+    handler: EventHandler
+
+    def matches(self, event: str, domain: str, channel: str) -> bool:
+        return (
+            self.event in (event, WILDCARD)
+            and (self.channel is None or self.channel.lower() == channel.lower())
+            and (self.domain is None or self.domain == domain)
+        )
+
+
+class _ClientActor(ChannelActor):
+    """Runs a client's registered handlers for one channel."""
+
+    client: ClassVar[KrytenClient]
+
+    @classmethod
+    def handler_count(cls) -> int:
+        return len(cls.client.registrations)
+
+    @on(WILDCARD)
+    async def dispatch(self, event: RawEvent) -> None:
+        name = event.event_name.lower()
+        handlers = [
+            r.handler
+            for r in self.client.registrations
+            if r.matches(name, self.domain, self.channel)
+        ]
+        if len(handlers) == 1:
+            await handlers[0](event)
+        elif handlers:
+            results = await asyncio.gather(*(h(event) for h in handlers), return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+
+
+class KrytenClient(ClientCommands):
+    """The seed's client API: ``@client.on(...)`` handlers and channel-first commands.
+
+    ::
+
+        client = KrytenClient({"nats": {"servers": ["nats://127.0.0.1:4222"]},
+                               "channels": [{"domain": "cytu.be", "channel": "lounge"}]})
+
+        @client.on("chatMsg")
+        async def echo(event: ChatMessageEvent) -> None:
+            if event.message.startswith("!echo "):
+                await client.send_chat(event.channel, event.message[6:])
+
+        await client.run()   # until SIGINT/SIGTERM or client.stop()
+    """
+
+    def __init__(
+        self,
+        config: KrytenConfig | Mapping[str, Any] | str | Path,
+        *,
+        transport: Transport | None = None,
+    ) -> None:
+        self.config = load_config(config)
+        self.registrations: list[_Registration] = []
+        self._transport = transport
+        actor_cls = type("ClientChannelActor", (_ClientActor,), {"client": self})
+        self._bot = Bot(self.config, actor=actor_cls, transport=transport)
+
+    @property
+    def bot(self) -> Bot:
+        """The ``Bot`` underneath (its supervision tree, health and dead letters)."""
+        return self._bot
+
+    def on(
+        self, event_name: str, channel: str | None = None, domain: str | None = None
+    ) -> Callable[[H], H]:
+        """Register ``async def handler(event)`` for an event (``"*"`` for all).
+
+        ``channel``/``domain`` restrict it to one channel; names match case-insensitively.
+        """
+        if not isinstance(event_name, str) or not event_name.strip():
+            raise KrytenValidationError("client.on() needs an event name, e.g. 'chatMsg'")
+
+        def register(handler: H) -> H:
+            is_async: bool = inspect.iscoroutinefunction(handler)
+            if not is_async:
+                raise KrytenValidationError(
+                    f"client.on({event_name!r}) must decorate an 'async def' function"
+                )
+            self.registrations.append(
+                _Registration(event_name.strip().lower(), channel, domain, handler)
+            )
+            return handler
+
+        return register
+
+    # --- lifecycle ---------------------------------------------------------------------
+    async def connect(self) -> None:
+        """Connect to NATS and start receiving events."""
+        await self._bot.start()
+
+    async def disconnect(self) -> None:
+        """Drain, flush and disconnect."""
+        await self._bot.stop()
+
+    async def __aenter__(self) -> KrytenClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.disconnect()
+
+    async def run(self) -> None:
+        """Run until ``stop()``, SIGINT or SIGTERM, then shut down gracefully."""
+        await self._bot.run()
+
+    async def stop(self) -> None:
+        """Make ``run()`` return (after a graceful shutdown)."""
+        self._bot.request_stop()
+        if self._bot.state != "running":
+            await self._bot.stop()
+
+    @property
+    def is_connected(self) -> bool:
+        """True while running and connected to NATS."""
+        return self._bot.state == "running" and self._bot.transport.is_connected
+
+    @property
+    def channels(self) -> list[ChannelInfo]:
+        """The configured channels and their state."""
+        return self.health().channels
+
+    def health(self) -> HealthStatus:
+        """The bot's health report."""
+        return self._bot.health()
+
+    @property
+    def chat_limit(self) -> int:
+        """Longest chat line accepted (``chat_max_length`` of the config)."""
+        return self.config.chat_max_length
+
+    # --- commands ----------------------------------------------------------------------
+    def resolve_channel(self, channel: str, domain: str | None = None) -> ChannelConfig:
+        """Find the configured channel named ``channel`` (case-insensitive)."""
+        matches = [
+            ch
+            for ch in self.config.channels
+            if ch.channel.lower() == channel.lower() and (domain is None or ch.domain == domain)
+        ]
+        if not matches:
+            known = ", ".join(f"{c.domain}/{c.channel}" for c in self.config.channels) or "none"
+            raise KrytenValidationError(
+                f"channel {channel!r} is not configured (configured: {known}); add it to "
+                "'channels' or use bot.join_channel()"
+            )
+        if len(matches) > 1:
+            raise KrytenValidationError(
+                f"channel {channel!r} exists on several domains; pass domain= to choose one"
+            )
+        return matches[0]
+
+    async def send(
+        self, channel: str, command: Command, *, domain: str | None = None
+    ) -> CommandResult:
+        """Send any command to a configured channel."""
+        if self._bot.state != "running":
+            raise KrytenConnectionError("the client is not connected; call connect() first")
+        ch = self.resolve_channel(channel, domain)
+        return await self._bot.send(command, domain=ch.domain, channel=ch.channel)

@@ -1,0 +1,95 @@
+"""The ``@on`` decorator and the per-class table of event handlers."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from kryten_actors.errors import KrytenValidationError
+
+__all__ = ["WILDCARD", "HandlerTable", "on"]
+
+WILDCARD = "*"
+_MARK = "__kryten_events__"
+
+F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+BoundHandler = Callable[[Any], Awaitable[Any]]
+
+
+def on(*event_names: str) -> Callable[[F], F]:
+    """Mark an ``async def`` method as the handler of one or more events.
+
+    Names match case-insensitively (``"chatMsg"`` == ``"chatmsg"``); ``"*"`` receives
+    every event. Several handlers may name the same event; they run concurrently and
+    the actor takes its next message only when all of them are done. The handler
+    gets the typed event chosen by the event's name (``ChatMessageEvent`` for
+    ``chatMsg``), or a ``RawEvent`` for names without a typed model.
+    """
+    if not event_names:
+        raise KrytenValidationError('@on needs at least one event name, e.g. @on("chatMsg")')
+    names = []
+    for name in event_names:
+        if not isinstance(name, str) or not name.strip():
+            raise KrytenValidationError(f"@on: event names must be non-empty strings, got {name!r}")
+        names.append(name.strip().lower())
+
+    def mark(func: F) -> F:
+        is_async: bool = inspect.iscoroutinefunction(func)
+        if not is_async:
+            raise KrytenValidationError(
+                f"@on({', '.join(map(repr, event_names))}) must decorate an 'async def', "
+                f"but {getattr(func, '__qualname__', func)!r} is not a coroutine function"
+            )
+        existing: tuple[str, ...] = getattr(func, _MARK, ())
+        setattr(func, _MARK, existing + tuple(names))
+        return func
+
+    return mark
+
+
+class HandlerTable:
+    """Event name (lowercased) → names of the methods that handle it, for one class.
+
+    Built once per class from the ``@on`` marks along its MRO; a subclass overriding a
+    handler method replaces it, keeping its own marks.
+    """
+
+    __slots__ = ("_by_event", "_wildcard")
+
+    def __init__(self, by_event: Mapping[str, tuple[str, ...]], wildcard: tuple[str, ...]) -> None:
+        self._by_event = dict(by_event)
+        self._wildcard = wildcard
+
+    @classmethod
+    def collect(cls, owner: type) -> HandlerTable:
+        """Scan ``owner`` and its bases for ``@on``-marked methods."""
+        by_event: dict[str, list[str]] = {}
+        wildcard: list[str] = []
+        seen: set[str] = set()
+        for klass in owner.__mro__:
+            for attr, value in vars(klass).items():
+                if attr in seen:
+                    continue
+                seen.add(attr)
+                for name in getattr(value, _MARK, ()):
+                    target = wildcard if name == WILDCARD else by_event.setdefault(name, [])
+                    if attr not in target:
+                        target.append(attr)
+        wild = tuple(wildcard)
+        return cls({name: tuple(attrs) + wild for name, attrs in by_event.items()}, wild)
+
+    def methods_for(self, event_name_lower: str) -> tuple[str, ...]:
+        """Method names to call for an event (typed handlers first, then ``*``)."""
+        return self._by_event.get(event_name_lower, self._wildcard)
+
+    @property
+    def count(self) -> int:
+        """How many distinct handler methods the table holds."""
+        names = {attr for attrs in self._by_event.values() for attr in attrs}
+        return len(names | set(self._wildcard))
+
+    @property
+    def events(self) -> list[str]:
+        """The event names with a dedicated handler (sorted), ``*`` last if present."""
+        return sorted(self._by_event) + ([WILDCARD] if self._wildcard else [])

@@ -1,0 +1,89 @@
+"""Health report of a bot: the seed's ``HealthStatus`` plus per-actor runtime stats."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict
+
+from kryten_actors.runtime import ActorState, ActorStats
+
+if TYPE_CHECKING:
+    from kryten_actors.bot.binding import ChannelBinding
+
+__all__ = ["ActorHealth", "ChannelInfo", "HealthStatus", "channel_health"]
+
+
+class ChannelInfo(BaseModel):
+    """One configured channel as the bot sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: str
+    channel: str
+    connected: bool
+    subscribed: bool
+
+
+class ActorHealth(BaseModel):
+    """Runtime stats of one channel actor (``state`` is ``failed`` past its restart limit)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str
+    restarts: int
+    mailbox_depth: int
+    mailbox_high_water: int
+    processed: int
+    failed: int
+    dropped: int
+    last_error: str | None
+    uptime: float
+
+
+class HealthStatus(BaseModel):
+    """A bot's health, as returned by ``bot.health()`` and the ``health`` NATS endpoint.
+
+    ``actors`` is keyed ``"{domain}/{channel}"``. ``avg_latency`` is the mean time in
+    seconds from an event's arrival at the router to the end of its handlers.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str
+    connected: bool
+    uptime: float
+    events_received: int
+    commands_sent: int
+    errors: int
+    avg_latency: float
+    handlers_registered: int
+    channels: list[ChannelInfo]
+    actors: dict[str, ActorHealth]
+    dead_letters: dict[str, int]
+    router: dict[str, int]
+
+
+def channel_health(
+    binding: ChannelBinding, stats: ActorStats, *, connected: bool, running: bool
+) -> tuple[ActorHealth, ChannelInfo]:
+    """The health entries of one channel actor."""
+    error = stats.last_error
+    actor = ActorHealth(
+        state=str(stats.state),
+        restarts=stats.restarts,
+        mailbox_depth=stats.mailbox_depth,
+        mailbox_high_water=stats.mailbox_high_water,
+        processed=stats.processed,
+        failed=stats.failed,
+        dropped=stats.dropped,
+        last_error=f"{error.type}: {error.message}" if error else None,
+        uptime=stats.uptime,
+    )
+    info = ChannelInfo(
+        domain=binding.domain,
+        channel=binding.channel,
+        connected=connected,
+        subscribed=running and stats.state is not ActorState.FAILED,
+    )
+    return actor, info

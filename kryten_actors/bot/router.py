@@ -1,0 +1,133 @@
+"""RouterActor: owns the event subscriptions and feeds each channel's mailbox."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from kryten_actors.bot.binding import EventDelivery
+from kryten_actors.errors import MailboxFull
+from kryten_actors.observability.instrumentation import Instrumentation
+from kryten_actors.protocol.subjects import ParsedEventSubject, SubjectScheme
+from kryten_actors.runtime import Actor, ActorRef, Clock, DeadLetterReason, DeadLetters
+from kryten_actors.transport.base import InboundMessage, Subscription, Transport
+
+__all__ = ["RouterActor", "RouterStats", "RoutingTable"]
+
+#: Called for an event of a channel the bot does not serve yet; returns its actor or None.
+UnknownChannelHook = Callable[[ParsedEventSubject, InboundMessage], Awaitable[ActorRef | None]]
+
+
+@dataclass(slots=True)
+class RouterStats:
+    """What the router saw. ``foreign_channel`` events belong to other bots on the bus."""
+
+    received: int = 0
+    routed: int = 0
+    unroutable: int = 0
+    foreign_channel: int = 0
+    oversized: int = 0
+    mailbox_full: int = 0
+
+
+class RoutingTable:
+    """Channel key → the channel actor's ref; shared by the bot (writes) and router (reads)."""
+
+    __slots__ = ("refs",)
+
+    def __init__(self) -> None:
+        self.refs: dict[str, ActorRef] = {}
+
+
+class RouterActor(Actor):
+    """Subscribes to the profile's event subjects and demultiplexes into mailboxes.
+
+    The hot path runs in the transport's delivery callback: parse the subject, look
+    up the channel, check the size, ``tell`` — the JSON body is never decoded here
+    (the channel actor does that). Nothing a message contains can make the router
+    raise: bad subjects are dead-lettered as ``unroutable``, bodies over
+    ``max_event_bytes`` as ``oversized``, events of channels this bot does not serve
+    are counted as ``foreign_channel``. No channel waits for another, except under
+    the ``block`` overflow policy, whose backpressure stalls the router by design.
+    """
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        scheme: SubjectScheme,
+        table: RoutingTable,
+        dead_letters: DeadLetters,
+        clock: Clock,
+        max_event_bytes: int,
+        block_when_full: bool,
+        stats: RouterStats,
+        instrumentation: Instrumentation,
+        on_unknown_channel: UnknownChannelHook | None = None,
+    ) -> None:
+        self._transport = transport
+        self._scheme = scheme
+        self._refs = table.refs
+        self._dead_letters = dead_letters
+        self._clock = clock
+        self._max_bytes = max_event_bytes
+        self._block = block_when_full
+        self._on_unknown = on_unknown_channel
+        self._instrumentation = instrumentation
+        self._subscriptions: list[Subscription] = []
+        self.stats = stats
+
+    async def on_start(self) -> None:
+        """Subscribe; returns once every subscription is registered at the server.
+
+        If it raises (the bus is unreachable), the supervisor restarts the router.
+        """
+        for subject in self._scheme.event_subscriptions():
+            self._subscriptions.append(await self._transport.subscribe(subject, self.route))
+
+    async def on_stop(self) -> None:
+        """Unsubscribe so no new events arrive; errors are logged by the runtime."""
+        subscriptions, self._subscriptions = self._subscriptions, []
+        for subscription in subscriptions:
+            await subscription.unsubscribe()
+
+    async def receive(self, message: object) -> object:
+        """The router has no mailbox protocol of its own; it only routes."""
+        del message
+        return None
+
+    async def route(self, message: InboundMessage) -> None:
+        """Deliver one bus message to its channel actor's mailbox (never raises)."""
+        stats = self.stats
+        stats.received += 1
+        parsed = self._scheme.parse_event(message.subject)
+        if parsed is None:
+            stats.unroutable += 1
+            self._dead_letters.record(
+                message, recipient="router", reason=DeadLetterReason.UNROUTABLE
+            )
+            return
+        ref = self._refs.get(parsed.key)
+        if ref is None:
+            ref = await self._on_unknown(parsed, message) if self._on_unknown else None
+            if ref is None:
+                stats.foreign_channel += 1
+                return
+        if len(message.data) > self._max_bytes:
+            stats.oversized += 1
+            self._dead_letters.record(
+                message, recipient=ref.path, reason=DeadLetterReason.OVERSIZED
+            )
+            return
+        delivery = EventDelivery(message, parsed.event, self._clock.now())
+        try:
+            if self._block:
+                await ref.put(delivery)
+            else:
+                ref.tell(delivery)
+        except MailboxFull:
+            stats.mailbox_full += 1
+            return
+        stats.routed += 1
+        if self._instrumentation.enabled:
+            self._instrumentation.record_received(event_name=parsed.event, channel=parsed.key)

@@ -1,0 +1,116 @@
+"""CommandSender: the one path every command takes from a handler to the bus."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from kryten_actors.bot.binding import current_correlation
+from kryten_actors.errors import CommandRejected, KrytenError
+from kryten_actors.observability.instrumentation import Instrumentation
+from kryten_actors.protocol.commands import Command, CommandEncoder
+from kryten_actors.protocol.results import CommandResult
+from kryten_actors.transport.base import Transport
+
+__all__ = ["CommandSender", "SenderStats"]
+
+
+@dataclass(slots=True)
+class SenderStats:
+    """Counters of the command path."""
+
+    sent: int = 0
+    failed: int = 0
+    rejected: int = 0
+
+
+class CommandSender:
+    """Validates, encodes and sends commands for every channel of a bot.
+
+    In the ``seed`` profile a command is a fire-and-forget publish and the result
+    only means "published". In the ``kryten-robot`` profile it is a request to the
+    bridge: the result means "accepted by the bridge" (CyTube may still refuse it
+    in a later ``errorMsg``/``queueFail`` event).
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        encoder: CommandEncoder,
+        *,
+        source: str,
+        command_timeout: float,
+        instrumentation: Instrumentation,
+        chat_max_length: int = 320,
+    ) -> None:
+        self._transport = transport
+        self._encoder = encoder
+        self._source = source
+        self._timeout = command_timeout
+        self._instrumentation = instrumentation
+        self.chat_max_length = chat_max_length
+        self.stats = SenderStats()
+
+    @property
+    def profile(self) -> str:
+        """The wire profile commands are encoded for."""
+        return self._encoder.profile
+
+    async def send(
+        self,
+        command: Command,
+        *,
+        domain: str,
+        channel: str,
+        rank: float | None = None,
+        correlation_id: str | None = None,
+    ) -> CommandResult:
+        """Send ``command`` to ``domain``/``channel`` and return its result.
+
+        Raises ``CommandRejected`` before sending anything when ``rank`` is known and
+        below the command's minimum rank (an under-ranked ``assignLeader`` or
+        ``readChanLog`` would get the bridge kicked), ``CommandRejected`` when the
+        bridge answers failure, ``KrytenTimeoutError`` when no reply comes within
+        ``command_timeout`` (``outcome_unknown``: it may have run), ``PublishError``
+        when it could not be sent, ``KrytenValidationError`` for commands the
+        profile cannot express.
+        """
+        if rank is not None and rank < command.min_rank:
+            self.stats.rejected += 1
+            raise CommandRejected(
+                f"{command.action} needs channel rank {command.min_rank:g} but the bot has "
+                f"rank {rank:g} in {domain}/{channel}; promote the bot's account or do not "
+                "send this command",
+                command=command.action,
+                reason="insufficient rank",
+            )
+        cid = correlation_id or current_correlation.get() or str(uuid.uuid4())
+        encoded = self._encoder.encode(
+            command, domain=domain, channel=channel, correlation_id=cid, source=self._source
+        )
+        headers = dict(encoded.headers)
+        try:
+            with self._instrumentation.send(
+                subject=encoded.subject,
+                action=encoded.action,
+                channel=channel,
+                domain=domain,
+                correlation_id=cid,
+                headers=headers,
+            ):
+                if encoded.expects_reply:
+                    reply = await self._transport.request(
+                        encoded.subject, encoded.body, headers=headers, timeout=self._timeout
+                    )
+                    result = self._encoder.decode_reply(command, reply.data)
+                else:
+                    await self._transport.publish(encoded.subject, encoded.body, headers=headers)
+                    result = command.result_type()
+        except CommandRejected:
+            self.stats.rejected += 1
+            raise
+        except KrytenError:
+            self.stats.failed += 1
+            raise
+        self.stats.sent += 1
+        return result.model_copy(update={"correlation_id": cid})
