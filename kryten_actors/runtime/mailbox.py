@@ -1,0 +1,198 @@
+"""Bounded mailboxes and what happens when they are full.
+
+A :class:`Mailbox` is a plain FIFO over :class:`collections.deque` with a fixed
+``capacity`` and an :class:`OverflowPolicy`. Like Pykka's inbox it has a tiny
+protocol -- :meth:`Mailbox.put`, :meth:`Mailbox.get`, ``len()`` -- and no task,
+no lock and no :class:`asyncio.Queue`: an idle mailbox is one empty deque.
+
+The mailbox never touches dead letters itself; :meth:`Mailbox.put` hands back the
+message it had to drop so the owning actor can record it with a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections import deque
+from typing import Any, Final
+
+from kryten_actors.errors import KrytenValidationError, MailboxFull
+
+__all__ = ["ACCEPTED", "Mailbox", "OverflowPolicy"]
+
+
+class OverflowPolicy(enum.StrEnum):
+    """What :meth:`Mailbox.put` does when the mailbox already holds ``capacity`` messages.
+
+    ``drop_newest``
+        The new message is dropped (the default: a slow actor loses the latest noise,
+        never its backlog).
+    ``drop_oldest``
+        The oldest queued message is evicted to make room (keep the freshest state).
+    ``reject``
+        The sender gets :class:`~kryten_actors.errors.MailboxFull`.
+    ``block``
+        Backpressure: ``await ref.put(message)`` waits until there is room, which
+        stalls whoever sends -- including a NATS callback, and so every actor fed by
+        it. The synchronous ``tell`` cannot wait and raises ``MailboxFull`` instead.
+    """
+
+    DROP_NEWEST = "drop_newest"
+    DROP_OLDEST = "drop_oldest"
+    REJECT = "reject"
+    BLOCK = "block"
+
+
+class _Accepted:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ACCEPTED"
+
+
+ACCEPTED: Final[Any] = _Accepted()
+"""Returned by :meth:`Mailbox.put` when nothing had to be dropped."""
+
+# Shared by every empty mailbox so an idle actor holds no deque block (~700 bytes).
+# Never mutated: put() swaps in a private deque before appending.
+_IDLE: Final[deque[Any]] = deque(maxlen=0)
+
+
+class Mailbox:
+    """A bounded FIFO of messages for one actor.
+
+    ``depth`` (also ``len(mailbox)``) is the number of queued messages,
+    ``high_water`` the largest depth ever reached, ``dropped`` how many messages
+    were not kept (dropped, evicted or refused). ``owner`` names the actor in
+    :class:`~kryten_actors.errors.MailboxFull` errors.
+    """
+
+    __slots__ = ("_queue", "_room_waiters", "capacity", "dropped", "high_water", "owner", "policy")
+
+    def __init__(
+        self,
+        capacity: int = 1000,
+        policy: OverflowPolicy = OverflowPolicy.DROP_NEWEST,
+        *,
+        owner: str = "",
+    ) -> None:
+        if capacity < 1:
+            raise KrytenValidationError(f"mailbox capacity must be at least 1, got {capacity}")
+        self._queue: deque[Any] = _IDLE
+        self._room_waiters: deque[asyncio.Future[None]] | None = None
+        self.capacity = capacity
+        self.policy = OverflowPolicy(policy)
+        self.owner = owner
+        self.high_water = 0
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def __bool__(self) -> bool:
+        return bool(self._queue)
+
+    def __repr__(self) -> str:
+        return f"<Mailbox {self.owner or '?'} {len(self._queue)}/{self.capacity} {self.policy}>"
+
+    @property
+    def depth(self) -> int:
+        """Messages currently queued."""
+        return len(self._queue)
+
+    @property
+    def full(self) -> bool:
+        """True when the next :meth:`put` would overflow."""
+        return len(self._queue) >= self.capacity
+
+    def put(self, item: Any) -> Any:
+        """Enqueue ``item`` without ever waiting.
+
+        Returns :data:`ACCEPTED` when nothing was lost, otherwise the message that was
+        dropped: ``item`` itself under ``drop_newest``, the evicted oldest message under
+        ``drop_oldest``. Raises :class:`~kryten_actors.errors.MailboxFull` under
+        ``reject`` and ``block`` (``item`` is then not queued).
+        """
+        queue = self._queue
+        if len(queue) < self.capacity:
+            if queue is _IDLE:
+                queue = self._queue = deque()
+            queue.append(item)
+            if len(queue) > self.high_water:  # noqa: PLR1730 -- max() is slower on this hot path
+                self.high_water = len(queue)
+            return ACCEPTED
+        self.dropped += 1
+        policy = self.policy
+        if policy is OverflowPolicy.DROP_NEWEST:
+            return item
+        if policy is OverflowPolicy.DROP_OLDEST:
+            evicted = queue.popleft()
+            queue.append(item)
+            return evicted
+        hint = (
+            "send with `await ref.put(message)` to wait for room"
+            if policy is OverflowPolicy.BLOCK
+            else "slow down, or give the actor a larger mailbox_capacity"
+        )
+        raise MailboxFull(
+            f"mailbox of {self.owner or 'actor'} is full ({self.capacity} messages, "
+            f"policy {policy}); {hint}",
+            recipient=self.owner,
+            capacity=self.capacity,
+        )
+
+    def get(self) -> Any:
+        """Remove and return the oldest message; :class:`IndexError` if empty."""
+        item = self._queue.popleft()
+        waiters = self._room_waiters
+        if waiters:
+            self._wake_one(waiters)
+        return item
+
+    def take_all(self) -> list[Any]:
+        """Remove and return every queued message, oldest first, and wake all waiters."""
+        items = list(self._queue)
+        self._queue = _IDLE
+        self.wake_all()
+        return items
+
+    def release(self) -> None:
+        """Give back the queue's memory if it is empty (called when the actor goes idle)."""
+        if not self._queue:
+            self._queue = _IDLE
+
+    async def wait_for_room(self) -> None:
+        """Wait until :meth:`put` would not overflow (or :meth:`wake_all` is called).
+
+        Waiters are woken one per freed slot, in the order they started waiting.
+        """
+        while len(self._queue) >= self.capacity:
+            waiters = self._room_waiters
+            if waiters is None:
+                waiters = self._room_waiters = deque()
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if not waiter.done():
+                    waiter.cancel()
+            if waiters is not self._room_waiters:
+                return  # woken by wake_all: the actor is stopping, the caller re-checks
+
+    def wake_all(self) -> None:
+        """Release every task in :meth:`wait_for_room` (used when the actor stops)."""
+        waiters = self._room_waiters
+        self._room_waiters = None
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    @staticmethod
+    def _wake_one(waiters: deque[asyncio.Future[None]]) -> None:
+        while waiters:
+            waiter = waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
