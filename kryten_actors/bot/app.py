@@ -16,12 +16,19 @@ from typing import Any
 from kryten_actors.bot.actor_loader import ActorChoice, resolve_actor_class
 from kryten_actors.bot.binding import ChannelBinding
 from kryten_actors.bot.channel import ChannelActor
-from kryten_actors.bot.health import ActorHealth, ChannelInfo, HealthStatus, channel_health
+from kryten_actors.bot.health import (
+    ActorHealth,
+    ChannelInfo,
+    HealthStatus,
+    channel_health,
+    package_version,
+    service_stats,
+)
 from kryten_actors.bot.observers import observe_runtime
-from kryten_actors.bot.router import RouterActor, RouterStats, RoutingTable
+from kryten_actors.bot.router import RouterActor, RouterStats, RoutingTable, domain_from_body
 from kryten_actors.bot.sender import CommandSender
-from kryten_actors.config import KrytenConfig, load_config
-from kryten_actors.errors import KrytenError, KrytenValidationError
+from kryten_actors.config import ChannelConfig, KrytenConfig, load_config
+from kryten_actors.errors import KrytenConnectionError, KrytenError, KrytenValidationError
 from kryten_actors.observability.instrumentation import Instrumentation
 from kryten_actors.observability.tracing import instrumentation_from_config
 from kryten_actors.protocol.commands import Command, encoder_for
@@ -29,6 +36,7 @@ from kryten_actors.protocol.results import CommandResult
 from kryten_actors.protocol.subjects import ParsedEventSubject, scheme_for
 from kryten_actors.runtime import (
     ActorRef,
+    ActorState,
     ActorSystem,
     ChildSpec,
     Clock,
@@ -39,6 +47,7 @@ from kryten_actors.runtime import (
 )
 from kryten_actors.transport.base import InboundMessage, RetryPolicy, Transport
 from kryten_actors.transport.nats import NatsTransport
+from kryten_actors.transport.nats_service import HealthService, start_health_service
 
 __all__ = ["Bot"]
 
@@ -109,6 +118,7 @@ class Bot:
         self._table = RoutingTable()
         self._bindings: dict[str, ChannelBinding] = {}
         self._handlers_registered = 0
+        self.health_service: HealthService | None = None
         self._state = "created"
         self._started_at = 0.0
         self._stop_requested: asyncio.Event | None = None
@@ -143,7 +153,7 @@ class Bot:
                 observe_runtime(self.system, self.instrumentation)
                 for ch in self.config.channels:
                     await self._start_channel(ch.domain, ch.channel, ch.actor)
-                await self.system.spawn(
+                router = await self.system.spawn(
                     ChildSpec(
                         name=ROUTER,
                         factory=self._make_router,
@@ -152,6 +162,22 @@ class Bot:
                         handler_timeout=None,
                     )
                 )
+                if router.state is not ActorState.RUNNING:
+                    error = router.stats().last_error
+                    cause = f"{error.type}: {error.message}" if error else "unknown error"
+                    raise KrytenConnectionError(
+                        f"could not subscribe to the event subjects ({cause}); check the "
+                        "NATS permissions of this user and that the server is reachable"
+                    )
+                if isinstance(self.transport, NatsTransport):
+                    self.health_service = await start_health_service(
+                        self.transport,
+                        name=self.config.service_name,
+                        version=package_version(),
+                        health=lambda: self.health().model_dump_json().encode(),
+                        stats=lambda: service_stats(self.health()),
+                        metadata={"profile": self.config.profile},
+                    )
             except BaseException:
                 await self._teardown()
                 raise
@@ -171,10 +197,17 @@ class Bot:
 
     async def _teardown(self) -> None:
         try:
-            # the router first, so no new events arrive while the channels drain
-            with contextlib.suppress(KrytenValidationError):
-                await self.system.stop_child(ROUTER)
-            await self.system.stop()
+            # the service first: the transport must still be open to unregister it
+            if self.health_service is not None:
+                await self.health_service.stop()
+                self.health_service = None
+            # Not started when the first connect failed: then there is nothing to stop,
+            # and the connection error must reach the caller unchanged.
+            if self.system.running:
+                # the router first, so no new events arrive while the channels drain
+                with contextlib.suppress(KrytenValidationError):
+                    await self.system.stop_child(ROUTER)
+                await self.system.stop()
         finally:
             if self._owns_instrumentation:
                 await self.instrumentation.shutdown()
@@ -203,16 +236,26 @@ class Bot:
                 loop.remove_signal_handler(sig)
             await self.stop()
 
-    def request_stop(self) -> None:
-        """Ask a running ``run()`` to shut down (safe to call from handlers)."""
-        if self._stop_requested is not None:
-            self._stop_requested.set()
+    def request_stop(self) -> bool:
+        """Ask a running ``run()`` to shut down (safe to call from handlers).
+
+        Returns False when no ``run()`` was called, so there is nothing to ask: a bot
+        started with ``start()`` or ``async with`` stops with ``stop()``.
+        """
+        if self._stop_requested is None:
+            return False
+        self._stop_requested.set()
+        return True
 
     # --- channels ------------------------------------------------------------------------
     async def join_channel(
         self, domain: str, channel: str, actor: type[ChannelActor] | str | None = None
     ) -> ActorRef:
-        """Start serving a channel at runtime (also restarts one that ``failed``)."""
+        """Start serving a channel at runtime (also restarts one that ``failed``).
+
+        Raises ``KrytenValidationError`` for a domain or channel name that a
+        ``ChannelConfig`` would refuse, or when the channel is already running.
+        """
         return await self._start_channel(domain, channel, actor)
 
     async def leave_channel(self, domain: str, channel: str) -> None:
@@ -226,6 +269,9 @@ class Bot:
     async def _start_channel(
         self, domain: str, channel: str, actor: type[ChannelActor] | str | None
     ) -> ActorRef:
+        # A channel joined at runtime (or first seen on the bus) gets the same checks as a
+        # configured one: a subject may carry any token, and must not become an actor.
+        ChannelConfig(domain=domain, channel=channel)
         cls = resolve_actor_class(self.config, self._actor_choice, domain, channel, actor)
         self._handlers_registered = max(self._handlers_registered, cls.handler_count())
         key = self.scheme.channel_key(domain, channel)
@@ -263,7 +309,7 @@ class Bot:
     async def _on_unknown_channel(
         self, parsed: ParsedEventSubject, message: InboundMessage
     ) -> ActorRef | None:
-        domain = parsed.domain or _domain_from_body(message.data)
+        domain = parsed.domain or domain_from_body(message.data)
         if not domain:
             return None
         try:
@@ -345,14 +391,3 @@ class Bot:
 def _child_name(domain: str, channel: str) -> str:
     """Supervisor child name of a channel actor (its path is ``/root/{domain}:{channel}``)."""
     return f"{domain}:{channel}"
-
-
-def _domain_from_body(data: bytes) -> str | None:
-    import json  # noqa: PLC0415 - only on the rare first sight of an unknown channel
-
-    try:
-        body = json.loads(data)
-    except ValueError:
-        return None
-    domain = body.get("domain") if isinstance(body, dict) else None
-    return domain if isinstance(domain, str) and domain else None

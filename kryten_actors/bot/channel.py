@@ -97,7 +97,9 @@ class ChannelActor(Actor, ChannelCommands):
     async def send(self, command: Command) -> CommandResult:
         """Validate and send ``command`` to this channel; see ``CommandSender.send``."""
         b = self._binding
-        return await b.sender.send(command, domain=b.domain, channel=b.channel, rank=b.rank)
+        result = await b.sender.send(command, domain=b.domain, channel=b.channel, rank=b.rank)
+        b.counters.commands_sent += 1
+        return result
 
     @property
     def chat_limit(self) -> int:
@@ -171,7 +173,15 @@ class ChannelActor(Actor, ChannelCommands):
                     wait_seconds=max(0.0, b.clock.now() - delivery.enqueued_at),
                 )
                 with scope:
-                    await self._run(methods, event)
+                    try:
+                        await self._run(methods, event)
+                    except Exception as exc:
+                        # recorded here, while the event's span is still open
+                        instr.notable(
+                            "kryten.actor.failure",
+                            {"kryten.actor": self.context.path, "error.type": type(exc).__name__},
+                        )
+                        raise
             else:
                 await self._run(methods, event)
         finally:

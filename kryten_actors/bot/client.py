@@ -157,9 +157,8 @@ class KrytenClient(ClientCommands):
         await self._bot.run()
 
     async def stop(self) -> None:
-        """Make ``run()`` return (after a graceful shutdown)."""
-        self._bot.request_stop()
-        if self._bot.state != "running":
+        """Make ``run()`` return (after a graceful shutdown); without ``run()``, disconnect."""
+        if not self._bot.request_stop():
             await self._bot.stop()
 
     @property

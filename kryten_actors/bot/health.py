@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -11,7 +12,14 @@ from kryten_actors.runtime import ActorState, ActorStats
 if TYPE_CHECKING:
     from kryten_actors.bot.binding import ChannelBinding
 
-__all__ = ["ActorHealth", "ChannelInfo", "HealthStatus", "channel_health"]
+__all__ = [
+    "ActorHealth",
+    "ChannelInfo",
+    "HealthStatus",
+    "channel_health",
+    "package_version",
+    "service_stats",
+]
 
 
 class ChannelInfo(BaseModel):
@@ -87,3 +95,21 @@ def channel_health(
         subscribed=running and stats.state is not ActorState.FAILED,
     )
     return actor, info
+
+
+def service_stats(report: HealthStatus) -> dict[str, Any]:
+    """The ``health`` endpoint's data in ``$SRV.STATS``: per-channel actor stats."""
+    return {
+        "state": report.state,
+        "events_received": report.events_received,
+        "commands_sent": report.commands_sent,
+        "actors": {key: actor.model_dump(mode="json") for key, actor in report.actors.items()},
+    }
+
+
+def package_version() -> str:
+    """The installed kryten-actors version (``0.0.0`` when run from a bare source tree)."""
+    try:
+        return version("kryten-actors")
+    except PackageNotFoundError:
+        return "0.0.0"

@@ -102,7 +102,11 @@ class MockKrytenClient(KrytenClient):
             if message.subject == ROBOT_COMMAND_SUBJECT:
                 body = json.loads(message.data)
                 meta = body.get("meta", {})
-                args = body.get("args", {})
+                args = body.get("args")
+                if args is None:  # state.* queries carry their parameters at the top level
+                    args = {
+                        k: v for k, v in body.items() if k not in {"service", "command", "meta"}
+                    }
                 commands.append(
                     {
                         "subject": message.subject,

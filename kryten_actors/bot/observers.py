@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kryten_actors.bot.binding import EventDelivery
 from kryten_actors.observability.instrumentation import Instrumentation
-from kryten_actors.runtime import ActorSystem, DeadLetter, RuntimeEvent
+from kryten_actors.runtime import ActorSystem, DeadLetter, DeadLetterReason, RuntimeEvent
 
 __all__ = ["observe_runtime"]
 
@@ -27,13 +27,15 @@ def observe_runtime(system: ActorSystem, instr: Instrumentation) -> None:
             )
 
     def on_dead_letter(letter: DeadLetter) -> None:
-        message = letter.message
-        event = message.event if isinstance(message, EventDelivery) else "unknown"
-        instr.record_drop(event_name=event, reason=letter.reason, channel=letter.recipient)
         instr.notable(
             "kryten.dead_letter",
             {"kryten.reason": letter.reason, "kryten.recipient": letter.recipient},
         )
+        if letter.reason == DeadLetterReason.HANDLER_FAILED:
+            return  # already counted as a processed event with outcome "error"
+        message = letter.message
+        event = message.event if isinstance(message, EventDelivery) else "unknown"
+        instr.record_drop(event_name=event, reason=letter.reason, channel=_channel_of(letter))
 
     def depths() -> dict[str, int]:
         return {ref.path: ref.stats().mailbox_depth for ref in system.root.children()}
@@ -41,3 +43,10 @@ def observe_runtime(system: ActorSystem, instr: Instrumentation) -> None:
     system.subscribe(on_runtime_event)
     system.dead_letters.subscribe(on_dead_letter)
     instr.bind_mailbox_depth(depths)
+
+
+def _channel_of(letter: DeadLetter) -> str | None:
+    """``domain/channel`` of a channel actor's dead letter (its path ends ``domain:channel``)."""
+    name = letter.recipient.rsplit("/", 1)[-1]
+    domain, sep, channel = name.partition(":")
+    return f"{domain}/{channel}" if sep else None

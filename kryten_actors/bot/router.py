@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -12,7 +13,7 @@ from kryten_actors.protocol.subjects import ParsedEventSubject, SubjectScheme
 from kryten_actors.runtime import Actor, ActorRef, Clock, DeadLetterReason, DeadLetters
 from kryten_actors.transport.base import InboundMessage, Subscription, Transport
 
-__all__ = ["RouterActor", "RouterStats", "RoutingTable"]
+__all__ = ["RouterActor", "RouterStats", "RoutingTable", "domain_from_body"]
 
 #: Called for an event of a channel the bot does not serve yet; returns its actor or None.
 UnknownChannelHook = Callable[[ParsedEventSubject, InboundMessage], Awaitable[ActorRef | None]]
@@ -108,17 +109,23 @@ class RouterActor(Actor):
             )
             return
         ref = self._refs.get(parsed.key)
+        if ref is None and self._on_unknown is None:
+            stats.foreign_channel += 1
+            return
+        # Checked before an unknown channel's hook runs: an oversized body must neither
+        # start an actor nor be parsed for its domain.
+        if len(message.data) > self._max_bytes:
+            stats.oversized += 1
+            recipient = ref.path if ref is not None else "router"
+            self._dead_letters.record(
+                message, recipient=recipient, reason=DeadLetterReason.OVERSIZED
+            )
+            return
         if ref is None:
             ref = await self._on_unknown(parsed, message) if self._on_unknown else None
             if ref is None:
                 stats.foreign_channel += 1
                 return
-        if len(message.data) > self._max_bytes:
-            stats.oversized += 1
-            self._dead_letters.record(
-                message, recipient=ref.path, reason=DeadLetterReason.OVERSIZED
-            )
-            return
         delivery = EventDelivery(message, parsed.event, self._clock.now())
         try:
             if self._block:
@@ -131,3 +138,16 @@ class RouterActor(Actor):
         stats.routed += 1
         if self._instrumentation.enabled:
             self._instrumentation.record_received(event_name=parsed.event, channel=parsed.key)
+
+
+def domain_from_body(data: bytes) -> str | None:
+    """The envelope's ``domain``, for a kryten-robot subject (which names none).
+
+    Only used on the first sight of an unknown channel, so decoding here is fine.
+    """
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return None
+    domain = body.get("domain") if isinstance(body, dict) else None
+    return domain if isinstance(domain, str) and domain else None
