@@ -85,17 +85,18 @@ def test_layer_rules(path: Path) -> None:
                     f"use the standard library and {sorted(THIRD_PARTY[layer])}"
                 )
             if top == "nats":
-                assert path.relative_to(PACKAGE).as_posix() in {
-                    "transport/nats.py",
-                    "transport/nats_service.py",
-                }, f"{path.relative_to(PACKAGE)} imports nats; only transport/nats*.py may"
+                assert path.relative_to(PACKAGE).as_posix().startswith("transport/nats"), (
+                    f"{path.relative_to(PACKAGE)} imports nats; only transport/nats*.py may"
+                )
             continue
         assert name != "kryten_actors", f"{path.name}: import siblings, not the package façade"
         target = name.removeprefix("kryten_actors.")
         target_layer = target.split(".")[0]
         if target_layer in {layer, "errors"}:
             continue
-        assert target_layer not in NEVER_IMPORTED, f"{path.name} imports {name}"
+        assert target_layer not in NEVER_IMPORTED or target_layer in (allowed or set()), (
+            f"{path.name} imports {name}"
+        )
         assert allowed is not None, f"unknown layer {layer!r} for {path}"
         assert any(
             target == a or target.startswith(a + ".") or target_layer == a for a in allowed
