@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from kryten_actors.config.base import ConfigModel, Fraction, PositiveFloat
+from kryten_actors.config.base import ConfigModel, PositiveFloat
 from kryten_actors.config.validation import field_error
 
 __all__ = ["SupervisionConfig", "SupervisionStrategy"]
@@ -30,7 +30,7 @@ class SupervisionConfig(ConfigModel):
     within_seconds: PositiveFloat = 60.0
     min_backoff: PositiveFloat = 0.1
     max_backoff: PositiveFloat = 30.0
-    jitter: Fraction = 0.2
+    jitter: float = Field(default=0.2, ge=0, lt=1)
     reset_after: PositiveFloat = 60.0
 
     @model_validator(mode="after")

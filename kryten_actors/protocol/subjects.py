@@ -317,7 +317,13 @@ class SeedSubjectScheme:
         if len(parts) != 3 or not _clean(rest):
             return None
         domain, channel, event = parts
-        if not _short(channel, event) or not domain or domain[0] == "." or ".." in domain:
+        if (
+            not _short(channel, event)
+            or not domain
+            or domain[0] == "."
+            or domain[-1] == "."
+            or ".." in domain
+        ):
             return None
         return ParsedEventSubject(f"{domain}/{channel}", domain, channel, event)
 

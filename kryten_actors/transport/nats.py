@@ -47,6 +47,7 @@ from kryten_actors.transport.connect_options import (
     safe_servers,
 )
 from kryten_actors.transport.listeners import ListenerSet
+from kryten_actors.transport.nats_client import TolerantClient
 from kryten_actors.transport.retry import reply_timeout, send_with_retry
 
 __all__ = ["NatsTransport"]
@@ -200,7 +201,7 @@ class NatsTransport(Transport):
             raise KrytenConnectionError(msg)
         if self._client is not None:
             return
-        client = Client()
+        client = TolerantClient()
         self._client = client
         self._connecting = True
         self._last_error = None

@@ -1,0 +1,60 @@
+"""A bot process for the SIGTERM case: ``python -m tests.reliability.sigterm_bot PLAN_JSON``.
+
+The plan: ``{"url": ..., "channels": [[domain, channel], ...], "shutdown_timeout": 5.0,
+"work": 0.002}``. Every chat event is answered with one chat command ``echo <seq>``
+after ``work`` seconds of simulated handler work (so that mailboxes hold a backlog
+under load). The process prints ``ready`` once subscribed, runs until SIGTERM
+(``Bot.run``'s own signal handling), and after the graceful stop prints one JSON line
+with its counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any, ClassVar
+
+from kryten_actors.bot import Bot, ChannelActor, on
+from kryten_actors.protocol.events import ChatMessageEvent
+
+
+class EchoActor(ChannelActor):
+    """Answers every chat event with ``echo <msg>``."""
+
+    work: ClassVar[float] = 0.0
+
+    @on("chatMsg")
+    async def handle(self, event: ChatMessageEvent) -> None:
+        await asyncio.sleep(self.work)  # simulated handler work, not synchronisation
+        await self.send_chat(f"echo {event.msg}")
+
+
+async def main(plan: dict[str, Any]) -> None:
+    EchoActor.work = float(plan.get("work", 0.0))
+    config = {
+        "nats": {"servers": [plan["url"]]},
+        "channels": [{"domain": d, "channel": c} for d, c in plan["channels"]],
+        "shutdown_timeout": plan["shutdown_timeout"],
+        "mailbox": {"capacity": 100_000},
+    }
+    bot = Bot(config, actor=EchoActor)
+    await bot.start()
+    print("ready", flush=True)
+    await bot.run()
+    health = bot.health()
+    report = {
+        "state": health.state,
+        "sent": health.commands_sent,
+        "received": health.router["received"],
+        "routed": health.router["routed"],
+        "handled": sum(a.processed for a in health.actors.values()),
+        "depth": sum(a.mailbox_depth for a in health.actors.values()),
+        "dead_letters": health.dead_letters,
+        "send_failed": bot.sender.stats.failed,
+    }
+    print(json.dumps(report), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(json.loads(sys.argv[1])))
