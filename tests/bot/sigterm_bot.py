@@ -47,6 +47,7 @@ async def main(url: str, profile: str) -> None:
         "handled": Acker.handled,
         "sent": Acker.sent,
         "state": bot.state,
+        "dead_letters": dict(bot.system.dead_letters.counts),
     }
     print(json.dumps(report), flush=True)
 

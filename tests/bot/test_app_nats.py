@@ -137,7 +137,14 @@ async def test_sigterm_under_load_exits_zero_and_loses_no_command(
     assert elapsed < 5.0 + 3
     report = json.loads(stdout.decode().strip().splitlines()[-1])
     assert report["state"] == "stopped"
-    assert report["sent"] == report["handled"] == report["routed"] > 0
+    assert report["sent"] == report["handled"] > 0
+    # Whatever the channel could not handle before the shutdown deadline is accounted for
+    # as a dead letter, and only a deadline that really ran out may leave any.
+    cut_off = report["dead_letters"].get("actor_stopped", 0)
+    assert report["routed"] == report["handled"] + cut_off
+    assert set(report["dead_letters"]) <= {"actor_stopped"}
+    if cut_off:
+        assert elapsed >= 5.0 - 0.5, "events were cut off before the shutdown deadline"
     assert report["sent"] <= published
     await observer.flush()
     await wait_until(lambda: len(collector) >= report["sent"], what="every command")
