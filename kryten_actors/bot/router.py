@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ __all__ = ["RouterActor", "RouterStats", "RoutingTable", "domain_from_body"]
 
 #: Called for an event of a channel the bot does not serve yet; returns its actor or None.
 UnknownChannelHook = Callable[[ParsedEventSubject, InboundMessage], Awaitable[ActorRef | None]]
+
+
+#: Parsed subjects remembered (a channel emits a few dozen distinct event names).
+_PARSE_CACHE_SIZE = 16_384
 
 
 @dataclass(slots=True)
@@ -76,6 +81,7 @@ class RouterActor(Actor):
         self._on_unknown = on_unknown_channel
         self._instrumentation = instrumentation
         self._subscriptions: list[Subscription] = []
+        self._parsed: dict[str, ParsedEventSubject] = {}
         self.stats = stats
 
     async def on_start(self) -> None:
@@ -97,11 +103,19 @@ class RouterActor(Actor):
         del message
         return None
 
+    def _parse(self, subject: str) -> ParsedEventSubject | None:
+        parsed = self._scheme.parse_event(subject)
+        if parsed is not None:
+            if len(self._parsed) >= _PARSE_CACHE_SIZE:
+                self._parsed.clear()  # bounded: a flood of distinct subjects only churns it
+            self._parsed[subject] = parsed
+        return parsed
+
     async def route(self, message: InboundMessage) -> None:
         """Deliver one bus message to its channel actor's mailbox (never raises)."""
         stats = self.stats
         stats.received += 1
-        parsed = self._scheme.parse_event(message.subject)
+        parsed = self._parsed.get(message.subject) or self._parse(message.subject)
         if parsed is None:
             stats.unroutable += 1
             self._dead_letters.record(
@@ -136,6 +150,10 @@ class RouterActor(Actor):
             stats.mailbox_full += 1
             return
         stats.routed += 1
+        if ref.half_full:
+            # nats-py hands a whole socket read to this callback without yielding; give
+            # the channel a turn to drain before a burst overflows its mailbox
+            await asyncio.sleep(0)
         if self._instrumentation.enabled:
             self._instrumentation.record_received(event_name=parsed.event, channel=parsed.key)
 

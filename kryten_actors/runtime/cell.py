@@ -151,7 +151,9 @@ class Cell(CellLifecycle):
         mailbox = self.mailbox
         timeout = self.spec.handler_timeout
         clock = self.system.clock
-        if timeout is not None:
+        if timeout is not None and self._watchdog is None:
+            # One watchdog per busy actor, re-armed by itself while drains keep coming,
+            # rather than a timer per drain run (a drain often lasts one message).
             self._watchdog = clock.call_later(timeout, self._check_watchdog)
         batch = 0
         try:
@@ -197,7 +199,7 @@ class Cell(CellLifecycle):
         finally:
             self._drain = None
             mailbox.release()
-            if self._watchdog is not None:
+            if not self._go and self._watchdog is not None:
                 self._watchdog.cancel()
                 self._watchdog = None
             self.system._drain_finished()
@@ -206,8 +208,8 @@ class Cell(CellLifecycle):
         self._watchdog = None
         timeout = self.spec.handler_timeout
         task = self._drain
-        if task is None or timeout is None:
-            return
+        if task is None or timeout is None or not self._go:
+            return  # idle again: the next drain arms a new watchdog
         if self._in_handler:
             overrun = self.system.clock.now() - self._msg_started
             if overrun >= timeout:

@@ -221,6 +221,9 @@ class CellLifecycle:
     def _finish(self, final: ActorState) -> None:
         self._closing = True
         self._go = False
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         if self._scheduler is not None:
             self._scheduler.cancel_timers()
         if self._drain is not None and self._drain is not asyncio.current_task():

@@ -64,6 +64,16 @@ class ActorRef:
         return self._cell.stats()
 
     @property
+    def half_full(self) -> bool:
+        """True when the mailbox holds more than half its capacity (a cheap check).
+
+        A sender pushing a burst can yield to the event loop at this point so the
+        actor drains before its overflow policy has to drop anything.
+        """
+        mailbox = self._cell.mailbox
+        return len(mailbox) * 2 > mailbox.capacity
+
+    @property
     def state(self) -> ActorState:
         """The actor's lifecycle state."""
         return self._cell.state
