@@ -78,6 +78,7 @@ class NatsServer:
         password: str | None = None,
         token: str | None = None,
         max_payload: int | None = None,
+        nkey: str | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
         if host not in {"127.0.0.1", "localhost", "::1"}:
@@ -86,14 +87,15 @@ class NatsServer:
         if (user is None) != (password is None):
             msg = "NatsServer: give both user and password, or neither"
             raise KrytenError(msg)
-        if token is not None and user is not None:
-            msg = "NatsServer: use either user/password or token authentication, not both"
+        if sum(x is not None for x in (user, token, nkey)) > 1:
+            msg = "NatsServer: use one of user/password, token or nkey authentication"
             raise KrytenError(msg)
         self.host = host
         self.port = port if port is not None else free_port(host)
         self._user = user
         self._password = password
         self._token = token
+        self._nkey = nkey
         self._max_payload = max_payload
         self._extra_args = tuple(extra_args)
         self._process: asyncio.subprocess.Process | None = None
@@ -119,6 +121,8 @@ class NatsServer:
             )
         if self._token is not None:
             lines.append(f"authorization {{ token: {_quoted(self._token)} }}")
+        if self._nkey is not None:
+            lines.append(f"authorization {{ users: [ {{ nkey: {_quoted(self._nkey)} }} ] }}")
         return "\n".join(lines) + "\n"
 
     async def start(self) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
+import nkeys
 import pytest
 from pydantic import SecretStr
 
@@ -48,6 +51,31 @@ async def test_user_password(nats_server_factory: NatsServerFactory) -> None:
 async def test_token(nats_server_factory: NatsServerFactory) -> None:
     server = await nats_server_factory(token="t0ken-value")
     await round_trip(NatsConfig(servers=[server.url], token=SecretStr("t0ken-value")))
+
+
+def _user_seed() -> bytes:
+    return nkeys.encode_seed(os.urandom(32), nkeys.PREFIX_BYTE_USER)  # type: ignore[no-any-return]
+
+
+async def test_nkey_seed_file(nats_server_factory: NatsServerFactory, tmp_path: Path) -> None:
+    seed = _user_seed()
+    public = nkeys.from_seed(seed).public_key.decode()
+    server = await nats_server_factory(nkey=public)
+    seed_file = tmp_path / "bot.nk"
+    seed_file.write_bytes(seed)
+    await round_trip(NatsConfig(servers=[server.url], nkey_seed_file=str(seed_file)))
+
+
+async def test_wrong_nkey_seed_fails_in_time(
+    nats_server_factory: NatsServerFactory, tmp_path: Path
+) -> None:
+    server = await nats_server_factory(nkey=nkeys.from_seed(_user_seed()).public_key.decode())
+    seed_file = tmp_path / "other.nk"
+    seed_file.write_bytes(_user_seed())
+    error = await connect_fails(
+        NatsConfig(servers=[server.url], nkey_seed_file=str(seed_file), connect_timeout=TIMEOUT)
+    )
+    assert server.url in str(error)
 
 
 async def test_wrong_password_fails_in_time_without_leaking_it(
