@@ -328,6 +328,7 @@ class Bot:
             on_unknown_channel=(
                 self._on_unknown_channel if self.config.spawn_unknown_channels else None
             ),
+            max_channels=self.config.max_channels,
         )
 
     # --- commands and health -------------------------------------------------------------

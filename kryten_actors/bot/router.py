@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from kryten_actors.runtime import Actor, ActorRef, Clock, DeadLetterReason, Dead
 from kryten_actors.transport.base import InboundMessage, Subscription, Transport
 
 __all__ = ["RouterActor", "RouterStats", "RoutingTable", "domain_from_body"]
+
+log = logging.getLogger("kryten_actors.bot.router")
 
 #: Called for an event of a channel the bot does not serve yet; returns its actor or None.
 UnknownChannelHook = Callable[[ParsedEventSubject, InboundMessage], Awaitable[ActorRef | None]]
@@ -70,6 +73,7 @@ class RouterActor(Actor):
         stats: RouterStats,
         instrumentation: Instrumentation,
         on_unknown_channel: UnknownChannelHook | None = None,
+        max_channels: int = 10_000,
     ) -> None:
         self._transport = transport
         self._scheme = scheme
@@ -80,6 +84,8 @@ class RouterActor(Actor):
         self._block = block_when_full
         self._on_unknown = on_unknown_channel
         self._instrumentation = instrumentation
+        self._max_channels = max_channels
+        self._cap_warned = False
         self._subscriptions: list[Subscription] = []
         self._parsed: dict[str, ParsedEventSubject] = {}
         self.stats = stats
@@ -102,6 +108,21 @@ class RouterActor(Actor):
         """The router has no mailbox protocol of its own; it only routes."""
         del message
         return None
+
+    async def _spawn(self, parsed: ParsedEventSubject, message: InboundMessage) -> ActorRef | None:
+        """Start an actor for an unknown channel, unless off or ``max_channels`` is reached."""
+        if self._on_unknown is None:
+            return None
+        if len(self._refs) >= self._max_channels:
+            if not self._cap_warned:
+                self._cap_warned = True
+                log.warning(
+                    "max_channels (%d) reached: events of further unknown channels are "
+                    "counted as foreign_channel; raise max_channels to serve more",
+                    self._max_channels,
+                )
+            return None
+        return await self._on_unknown(parsed, message)
 
     def _parse(self, subject: str) -> ParsedEventSubject | None:
         parsed = self._scheme.parse_event(subject)
@@ -136,7 +157,7 @@ class RouterActor(Actor):
             )
             return
         if ref is None:
-            ref = await self._on_unknown(parsed, message) if self._on_unknown else None
+            ref = await self._spawn(parsed, message)
             if ref is None:
                 stats.foreign_channel += 1
                 return

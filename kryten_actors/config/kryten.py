@@ -41,7 +41,8 @@ class KrytenConfig(ConfigModel):
     into commands as ``source``, names the NATS micro service and is the tracing
     ``service.name`` unless ``tracing.service_name`` overrides it. ``actor``
     (``"module:Class"``) handles every channel without an ``actor`` of its own;
-    ``spawn_unknown_channels`` starts that actor for events from unlisted channels.
+    ``spawn_unknown_channels`` starts that actor for events from unlisted channels, up to
+    ``max_channels`` channel actors in all (later unknown channels are counted as foreign).
     """
 
     nats: NatsConfig = Field(default_factory=NatsConfig)
@@ -57,6 +58,7 @@ class KrytenConfig(ConfigModel):
     tracing: TracingConfig = Field(default_factory=TracingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     spawn_unknown_channels: bool = False
+    max_channels: PositiveInt = 10_000
     service_name: ServiceName = "kryten-actors"
     actor: ActorPath | None = None
     command_timeout: PositiveFloat = 10.0

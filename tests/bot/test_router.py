@@ -189,6 +189,24 @@ async def test_unknown_channels_get_an_actor_when_spawning_is_on(
 
 
 @pytest.mark.parametrize("profile", PROFILES)
+async def test_spawning_stops_at_max_channels(bus: Bus, make_bot: BotFactory, profile: str) -> None:
+    journal = Journal()
+    bot = await make_bot(
+        profile,
+        [("cytu.be", "lounge")],
+        recording(journal),
+        spawn_unknown_channels=True,
+        max_channels=3,
+    )
+    for name in ("new1", "new2", "new3", "new4"):
+        await bus.publish(chat(profile, f"hi {name}", channel=name))
+    await bus.publish(chat(profile, "marker", channel="lounge"))
+    await wait_until(lambda: journal.messages("cytu.be/lounge") == ["marker"], what="the marker")
+    await wait_until(lambda: bot.router_stats.foreign_channel == 2, what="two refused channels")
+    assert sorted(bot.health().actors) == ["cytu.be/lounge", "cytu.be/new1", "cytu.be/new2"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
 async def test_spawning_refuses_names_that_are_not_cytube_channels(
     bus: Bus, make_bot: BotFactory, profile: str
 ) -> None:
