@@ -31,6 +31,7 @@ from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.sampling import ParentBased, Sampler
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -44,6 +45,7 @@ from kryten_actors.observability.providers import (
     build_meter_provider,
     build_tracer_provider,
 )
+from kryten_actors.observability.sampling import RandomBitsRatioSampler
 from kryten_actors.observability.settings import TelemetrySettings, resolve_settings
 
 __all__ = ["OtelInstrumentation", "instrumentation_from_config"]
@@ -84,13 +86,28 @@ class OtelInstrumentation:
         self._tracer: trace_api.Tracer | None = None
         self._metering: OwnedProvider[MeterProvider] | None = None
         self._metrics: BotMetrics | None = None
+        self._root_bound: int | None = None
         if settings.tracing:
             self._tracing = build_tracer_provider(settings)
             self._tracer = self._tracing.provider.get_tracer(semconv.INSTRUMENTATION_NAME)
+            self._root_bound = _ratio_bound(self._tracing.provider.sampler)
         if settings.metrics:
             self._metering = build_meter_provider(settings)
             meter = self._metering.provider.get_meter(semconv.INSTRUMENTATION_NAME)
             self._metrics = BotMetrics(meter, channel_label=settings.channel_label)
+
+    def _unsampled_root(self, correlation_id: str) -> bool:
+        """True when our own ratio sampler would drop the root span of this correlation.
+
+        Decided before any attribute is built, so an unsampled event costs next to
+        nothing. Commands sent from its handlers then start root spans with the same
+        trace ID, which the same sampler drops too, so the trace stays whole or absent.
+        """
+        bound = self._root_bound
+        if bound is None:
+            return False
+        trace_id = trace_id_from_correlation(correlation_id)
+        return trace_id is not None and trace_id & RandomBitsRatioSampler.TRACE_ID_LIMIT >= bound
 
     # --- the scopes the bot opens --------------------------------------------------------
     @contextlib.contextmanager
@@ -110,7 +127,7 @@ class OtelInstrumentation:
         started = time.perf_counter()
         ok = False
         try:
-            if self._tracer is None:
+            if self._tracer is None or (not headers and self._unsampled_root(correlation_id)):
                 yield
             else:
                 attributes: dict[str, AttributeValue] = {
@@ -267,6 +284,14 @@ class OtelInstrumentation:
             return tracer.start_span(
                 name, context=context_api.Context(), kind=SpanKind.CONSUMER, attributes=attributes
             )
+
+
+def _ratio_bound(sampler: Sampler) -> int | None:
+    """The bound of our ratio sampler for root spans, if that is what ``sampler`` is."""
+    root = (
+        sampler._root if isinstance(sampler, ParentBased) else sampler
+    )  # ParentBased keeps its root sampler private
+    return root.bound if type(root) is RandomBitsRatioSampler else None
 
 
 @contextlib.contextmanager

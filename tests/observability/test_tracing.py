@@ -248,6 +248,36 @@ async def test_sampling_keeps_the_configured_share_of_correlation_traces(
     assert 0.22 < share < 0.38
 
 
+async def test_sampled_traces_stay_whole_and_unsampled_ones_leave_nothing(
+    otlp_receiver: OtlpHttpReceiver,
+) -> None:
+    # The process span skips unsampled roots before building anything; the command sent
+    # in the handler must then be dropped too (same trace ID, same sampler), and a
+    # sampled event must keep its process → send pair.
+    cfg = KrytenConfig(
+        tracing={"enabled": True, "endpoint": otlp_receiver.base_url, "sample_ratio": 0.5}
+    )
+    instr = OtelInstrumentation(resolve_settings(cfg, env={}))
+    sent_flags: dict[str, str] = {}
+    try:
+        for _ in range(200):
+            cid = str(uuid.uuid4())
+            headers: dict[str, str] = {}
+            with _process(instr, correlation_id=cid), _send(instr, headers, correlation_id=cid):
+                pass
+            sent_flags[uuid.UUID(cid).hex] = headers["traceparent"].rsplit("-", 1)[1]
+        await instr.flush()
+    finally:
+        await instr.shutdown()
+    by_trace: dict[str, set[str]] = {}
+    for span in otlp_receiver.store.spans:
+        by_trace.setdefault(span.trace_id, set()).add(span.name.split(" ")[0])
+    assert 60 < len(by_trace) < 140  # about half of 200
+    assert all(kinds == {"process", "send"} for kinds in by_trace.values())
+    for trace, flags in sent_flags.items():
+        assert (flags == "01") == (trace in by_trace), trace
+
+
 @pytest.fixture
 def installed_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpanExporter]:
     """A user's SDK TracerProvider as the global one (patched: globals are set-once)."""
