@@ -11,14 +11,12 @@ from kryten_actors.bot.client import KrytenClient
 from kryten_actors.config import KrytenConfig, load_config
 from kryten_actors.errors import KrytenValidationError
 from kryten_actors.protocol.events import RawEvent
-from kryten_actors.protocol.subjects import scheme_for
+from kryten_actors.protocol.sent_commands import decode_command
+from kryten_actors.protocol.subjects import ROBOT_COMMAND_SUBJECT, scheme_for
 from kryten_actors.transport.base import InboundMessage
 from kryten_actors.transport.memory import MemoryTransport
 
 __all__ = ["MockKrytenClient"]
-
-ROBOT_COMMAND_SUBJECT = "kryten.robot.command"
-SEED_COMMAND_PREFIX = "cytube.commands."
 
 
 class MockKrytenClient(KrytenClient):
@@ -99,38 +97,18 @@ class MockKrytenClient(KrytenClient):
         """
         commands: list[dict[str, Any]] = []
         for message in self.memory.published:
-            if message.subject == ROBOT_COMMAND_SUBJECT:
-                body = json.loads(message.data)
-                meta = body.get("meta", {})
-                args = body.get("args")
-                if args is None:  # state.* queries carry their parameters at the top level
-                    args = {
-                        k: v for k, v in body.items() if k not in {"service", "command", "meta"}
-                    }
+            sent = decode_command(message.subject, message.data)
+            if sent is not None:
                 commands.append(
                     {
-                        "subject": message.subject,
-                        "action": body.get("command"),
-                        "payload": args,
-                        "data": args,
-                        "channel": meta.get("channel"),
-                        "domain": meta.get("domain"),
-                        "correlation_id": meta.get("correlation_id", meta.get("request_id")),
-                        "body": body,
-                    }
-                )
-            elif message.subject.startswith(SEED_COMMAND_PREFIX):
-                body = json.loads(message.data)
-                commands.append(
-                    {
-                        "subject": message.subject,
-                        "action": body.get("action"),
-                        "payload": body.get("payload"),
-                        "data": body.get("payload"),
-                        "channel": body.get("channel"),
-                        "domain": body.get("domain"),
-                        "correlation_id": body.get("correlation_id"),
-                        "body": body,
+                        "subject": sent.subject,
+                        "action": sent.action,
+                        "payload": sent.payload,
+                        "data": sent.payload,
+                        "channel": sent.channel,
+                        "domain": sent.domain,
+                        "correlation_id": sent.correlation_id,
+                        "body": sent.body,
                     }
                 )
         return commands

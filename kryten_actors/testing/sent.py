@@ -7,7 +7,6 @@ wire (the production encoder's output), not on which method was called.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -15,12 +14,11 @@ from typing import Any, Final
 from kryten_actors.errors import KrytenError
 from kryten_actors.protocol.command import DEFAULT_MAX_CHAT_LENGTH, Command
 from kryten_actors.protocol.commands import COMMANDS
-from kryten_actors.protocol.subjects import ROBOT_COMMAND_SUBJECT, SEED_COMMAND_PREFIX
+from kryten_actors.protocol.sent_commands import decode_command
 from kryten_actors.transport.memory import PublishedMessage
 
 __all__ = ["SentCommand", "decode_sent", "rebuild_command"]
 
-_ROBOT_ENVELOPE_KEYS: Final = frozenset({"service", "command", "meta", "args"})
 # Wire keys a command's custom ``robot_args``/``seed_payload`` renames without a key table
 # (kick/ban send the user as ``name``).
 _FIELD_ALIASES: Final[Mapping[str, str]] = {"name": "username"}
@@ -81,57 +79,22 @@ def rebuild_command(
     return None
 
 
-def _decode_body(data: bytes) -> dict[str, Any] | None:
-    try:
-        body = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return body if isinstance(body, dict) else None
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {}
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def _decode_one(message: PublishedMessage, max_chat_length: int) -> SentCommand | None:
-    if message.subject == ROBOT_COMMAND_SUBJECT:
-        body = _decode_body(message.data)
-        if body is None:
-            return None
-        meta = _mapping(body.get("meta"))
-        if "args" in body:
-            payload = _mapping(body.get("args"))
-        else:
-            payload = {k: v for k, v in body.items() if k not in _ROBOT_ENVELOPE_KEYS}
-        action = str(body.get("command", ""))
-        profile = "kryten-robot"
-        channel, domain = _text(meta.get("channel")), _text(meta.get("domain"))
-        correlation = _text(meta.get("request_id", meta.get("correlation_id")))
-    elif message.subject.startswith(SEED_COMMAND_PREFIX + "."):
-        body = _decode_body(message.data)
-        if body is None:
-            return None
-        payload = _mapping(body.get("payload"))
-        action = str(body.get("action", ""))
-        profile = "seed"
-        channel, domain = _text(body.get("channel")), _text(body.get("domain"))
-        correlation = _text(body.get("correlation_id"))
-    else:
+    decoded = decode_command(message.subject, message.data)
+    if decoded is None:
         return None
     return SentCommand(
-        action=action,
-        payload=payload,
-        channel=channel,
-        domain=domain,
-        correlation_id=correlation,
-        subject=message.subject,
-        profile=profile,
-        command=rebuild_command(profile, action, payload, max_chat_length=max_chat_length),
-        body=body,
+        action=decoded.action,
+        payload=decoded.payload,
+        channel=decoded.channel,
+        domain=decoded.domain,
+        correlation_id=decoded.correlation_id,
+        subject=decoded.subject,
+        profile=decoded.profile,
+        command=rebuild_command(
+            decoded.profile, decoded.action, decoded.payload, max_chat_length=max_chat_length
+        ),
+        body=decoded.body,
     )
 
 
