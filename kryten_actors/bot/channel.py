@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, current_correlation
 from kryten_actors.bot.commands import ChannelCommands
-from kryten_actors.bot.handlers import HandlerTable
+from kryten_actors.bot.handlers import HandlerTable, run_handlers
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.protocol.events import RawEvent, decode_event
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
@@ -190,17 +189,10 @@ class ChannelActor(Actor, ChannelCommands):
         counters.latency_total += b.clock.now() - delivery.enqueued_at
 
     async def _run(self, methods: tuple[str, ...], event: RawEvent) -> None:
-        if not methods:
-            return
-        if len(methods) == 1:
+        if len(methods) == 1:  # the common case, without building a list
             await getattr(self, methods[0])(event)
-            return
-        results = await asyncio.gather(
-            *(getattr(self, name)(event) for name in methods), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        elif methods:
+            await run_handlers([getattr(self, name) for name in methods], event)
 
     def _dead_letter(self, message: Any, error: BaseException) -> None:
         self._binding.counters.decode_failed += 1

@@ -8,7 +8,6 @@ supervised ``ChannelActor`` per channel, and commands take the same single
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.client_commands import ClientCommands
-from kryten_actors.bot.handlers import WILDCARD, on
+from kryten_actors.bot.handlers import WILDCARD, on, run_handlers
 from kryten_actors.bot.health import ChannelInfo, HealthStatus
 from kryten_actors.config import ChannelConfig, KrytenConfig, load_config
 from kryten_actors.errors import KrytenConnectionError, KrytenValidationError
@@ -66,13 +65,8 @@ class _ClientActor(ChannelActor):
             for r in self.client.registrations
             if r.matches(name, self.domain, self.channel)
         ]
-        if len(handlers) == 1:
-            await handlers[0](event)
-        elif handlers:
-            results = await asyncio.gather(*(h(event) for h in handlers), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    raise result
+        if handlers:
+            await run_handlers(handlers, event)
 
 
 class KrytenClient(ClientCommands):
@@ -99,7 +93,6 @@ class KrytenClient(ClientCommands):
     ) -> None:
         self.config = load_config(config)
         self.registrations: list[_Registration] = []
-        self._transport = transport
         actor_cls = type("ClientChannelActor", (_ClientActor,), {"client": self})
         self._bot = Bot(self.config, actor=actor_cls, transport=transport)
 

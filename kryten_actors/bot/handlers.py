@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from kryten_actors.errors import KrytenValidationError
 
-__all__ = ["WILDCARD", "HandlerTable", "on"]
+__all__ = ["WILDCARD", "HandlerTable", "on", "run_handlers"]
 
 WILDCARD = "*"
 _MARK = "__kryten_events__"
@@ -89,7 +90,19 @@ class HandlerTable:
         names = {attr for attrs in self._by_event.values() for attr in attrs}
         return len(names | set(self._wildcard))
 
-    @property
-    def events(self) -> list[str]:
-        """The event names with a dedicated handler (sorted), ``*`` last if present."""
-        return sorted(self._by_event) + ([WILDCARD] if self._wildcard else [])
+
+async def run_handlers(handlers: Sequence[BoundHandler], event: Any) -> None:
+    """Run the handlers of one event concurrently; re-raise the first failure.
+
+    Every handler finishes before this returns, so per-channel order holds; a failure is
+    raised only after the others are done (it then fails the actor).
+    """
+    if len(handlers) == 1:
+        await handlers[0](event)
+        return
+    results = await asyncio.gather(
+        *(handler(event) for handler in handlers), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
