@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
@@ -14,30 +12,12 @@ from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.transport.base import InboundMessage
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-WAIT = 15.0  # generous: other suites run concurrently on 2 cores
 
 
 def load_jsonl(name: str) -> list[dict[str, Any]]:
     """Every record of ``tests/fixtures/<name>``."""
     lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
-
-
-async def wait_until(condition: Callable[[], bool], within: float = WAIT, what: str = "") -> None:
-    """Poll ``condition`` on the event loop until it holds; fail after ``within`` seconds.
-
-    Polling (every 5 ms) is a bounded wait on a condition, not a sleep used as a
-    synchronisation point: the test proceeds the moment the condition holds.
-    """
-    try:
-        async with asyncio.timeout(within):
-            # the conditions read state that other tasks change; a short bounded poll
-            while not condition():  # noqa: ASYNC110
-                await asyncio.sleep(0.005)
-    except TimeoutError:
-        raise AssertionError(
-            f"timed out after {within} s waiting for {what or condition}"
-        ) from None
 
 
 @dataclass

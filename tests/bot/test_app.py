@@ -13,7 +13,8 @@ from kryten_actors.errors import KrytenValidationError
 from kryten_actors.runtime import RuntimeEvent
 from kryten_actors.transport.memory import MemoryTransport
 from tests.bot.conftest import BotFactory, Bus, bot_config
-from tests.bot.support import Journal, chat, recording, variant, wait_until
+from tests.bot.support import Journal, chat, recording, variant
+from tests.polling import wait_until
 
 PROFILES = ["seed", "kryten-robot"]
 

@@ -19,8 +19,9 @@ from kryten_actors.transport.base import ConnectionEvent, ConnectionState, Retry
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import free_port
 from tests.bot.conftest import bot_config
-from tests.bot.support import Collector, chat, wait_until
+from tests.bot.support import Collector, chat
 from tests.conftest import NatsServerFactory
+from tests.polling import wait_until
 
 REPO = Path(__file__).parent.parent.parent
 SCRIPT = Path(__file__).parent / "sigterm_bot.py"

@@ -11,7 +11,8 @@ import pytest
 from kryten_actors import ChangeMediaEvent, ChannelActor, ChatMessageEvent, RawEvent, on
 from kryten_actors.errors import KrytenValidationError
 from tests.bot.conftest import BotFactory, Bus
-from tests.bot.support import Journal, chat, envelope, recording, variant, wait_until
+from tests.bot.support import Journal, chat, envelope, recording, variant
+from tests.polling import wait_until
 
 PROFILES = ["seed", "kryten-robot"]
 LOUNGE = "cytu.be/lounge"

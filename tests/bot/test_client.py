@@ -12,8 +12,9 @@ from kryten_actors.config import NatsConfig
 from kryten_actors.protocol.commands import SendPM
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
-from tests.bot.support import Collector, chat, wait_until
+from tests.bot.support import Collector, chat
 from tests.conftest import NatsServerFactory
+from tests.polling import wait_until
 
 
 def config(server: NatsServer) -> dict[str, Any]:

@@ -14,8 +14,9 @@ import pytest
 from kryten_actors.config import NatsConfig
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
-from tests.bot.support import Collector, chat, wait_until
+from tests.bot.support import Collector, chat
 from tests.conftest import NatsServerFactory
+from tests.polling import wait_until
 
 REPO = Path(__file__).parent.parent.parent
 EXAMPLES = REPO / "examples"

@@ -12,9 +12,10 @@ from kryten_actors.config import NatsConfig
 from kryten_actors.transport.base import InboundMessage
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
-from tests.bot.support import Collector, chat, wait_until
+from tests.bot.support import Collector, chat
 from tests.bot.test_examples import publish_until_answered, start, stop
 from tests.conftest import NatsServerFactory
+from tests.polling import wait_until
 
 
 class FakeBridge:

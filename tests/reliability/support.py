@@ -18,21 +18,6 @@ from kryten_actors.transport.base import InboundMessage
 from kryten_actors.transport.nats import NatsTransport
 
 REPO = Path(__file__).resolve().parents[2]
-POLL = 0.005  # how often wait_until re-checks a condition that has no event of its own
-
-
-async def wait_until(condition: Callable[[], bool], *, within: float, what: str) -> None:
-    """Return once ``condition()`` holds; fail the test after ``within`` seconds.
-
-    For counters that have no event to wait on (router stats, health); the check is
-    re-run every few milliseconds, it never stands in for the condition itself.
-    """
-    try:
-        async with asyncio.timeout(within):
-            while not condition():  # noqa: ASYNC110 - see docstring: no event exists
-                await asyncio.sleep(POLL)
-    except TimeoutError:
-        raise AssertionError(f"timed out after {within} s waiting for {what}") from None
 
 
 def bot_config(url: str, channels: list[tuple[str, str]], **settings: Any) -> dict[str, Any]:

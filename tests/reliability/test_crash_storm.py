@@ -8,15 +8,9 @@ from typing import ClassVar
 from kryten_actors.bot import Bot, ChannelActor, on
 from kryten_actors.protocol.events import ChatMessageEvent
 from kryten_actors.transport.server import NatsServer
+from tests.polling import wait_until
 from tests.reliability.load import channel_key
-from tests.reliability.support import (
-    ChildProcess,
-    Recorder,
-    bot_config,
-    load_plan,
-    seq_of,
-    wait_until,
-)
+from tests.reliability.support import ChildProcess, Recorder, bot_config, load_plan, seq_of
 
 STORM_SECONDS = 10.0
 RATE = 4000  # events/s offered over the four channels

@@ -14,8 +14,9 @@ from kryten_actors.protocol.events import ChatMessageEvent
 from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
+from tests.polling import wait_until
 from tests.reliability.load import chat_envelope
-from tests.reliability.support import Recorder, bot_config, seq_of, wait_until
+from tests.reliability.support import Recorder, bot_config, seq_of
 
 CAPACITY = 50
 FLOOD_EVENTS = 100 * CAPACITY

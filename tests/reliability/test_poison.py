@@ -20,8 +20,9 @@ from kryten_actors.protocol.events import ChatMessageEvent, RawEvent
 from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
+from tests.polling import wait_until
 from tests.reliability.load import chat_envelope
-from tests.reliability.support import Recorder, SubjectCounter, bot_config, seq_of, wait_until
+from tests.reliability.support import Recorder, SubjectCounter, bot_config, seq_of
 
 GOOD_PER_CHANNEL = 1000
 ROUNDS = 20  # the poison set is published this many times, spread over the good traffic

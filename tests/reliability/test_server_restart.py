@@ -11,9 +11,10 @@ from kryten_actors.protocol.events import ChatMessageEvent
 from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
+from tests.polling import wait_until
 from tests.reliability.load import chat_envelope
 from tests.reliability.proxy import TcpProxy
-from tests.reliability.support import Recorder, SubjectCounter, bot_config, seq_of, wait_until
+from tests.reliability.support import Recorder, SubjectCounter, bot_config, seq_of
 
 DOMAIN = "cytu.be"
 CHANNELS = ["lounge", "den", "attic"]
