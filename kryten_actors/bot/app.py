@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import functools
 import logging
 import signal
 import time
@@ -14,39 +12,31 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from kryten_actors.bot.actor_loader import ActorChoice, resolve_actor_class
-from kryten_actors.bot.binding import ChannelBinding
+from kryten_actors.bot.actor_loader import ActorChoice
 from kryten_actors.bot.channel import ChannelActor
-from kryten_actors.bot.health import (
-    ActorHealth,
-    ChannelInfo,
-    HealthStatus,
-    channel_health,
-    package_version,
-    service_stats,
-)
+from kryten_actors.bot.channels import ChannelActors
+from kryten_actors.bot.health import HealthStatus, build_health, package_version, service_stats
 from kryten_actors.bot.observers import observe_runtime
-from kryten_actors.bot.router import RouterActor, RouterStats, RoutingTable, domain_from_body
+from kryten_actors.bot.router import RouterActor, RouterStats
 from kryten_actors.bot.sender import CommandSender
-from kryten_actors.config import ChannelConfig, KrytenConfig, load_config
+from kryten_actors.config import KrytenConfig, load_config
 from kryten_actors.errors import KrytenConnectionError, KrytenError, KrytenValidationError
 from kryten_actors.observability.instrumentation import Instrumentation
 from kryten_actors.observability.tracing import instrumentation_from_config
 from kryten_actors.protocol.commands import Command, encoder_for
 from kryten_actors.protocol.results import CommandResult
-from kryten_actors.protocol.subjects import ParsedEventSubject, scheme_for
+from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.runtime import (
     ActorRef,
     ActorState,
     ActorSystem,
     ChildSpec,
     Clock,
-    OverflowPolicy,
     RestartType,
     Strategy,
     SupervisionPolicy,
 )
-from kryten_actors.transport.base import InboundMessage, RetryPolicy, Transport
+from kryten_actors.transport.base import RetryPolicy, Transport
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.nats_service import HealthService, start_health_service
 
@@ -76,10 +66,6 @@ class Bot:
         instrumentation: Instrumentation | None = None,
     ) -> None:
         self.config = load_config(config)
-        self._actor_choice = actor
-        # resolve eagerly so a bad actor reference fails at construction, not at start
-        for ch in self.config.channels:
-            resolve_actor_class(self.config, actor, ch.domain, ch.channel, ch.actor)
         self._owns_transport = transport is None
         self.transport: Transport = transport or NatsTransport(
             self.config.nats,
@@ -116,9 +102,16 @@ class Bot:
             shutdown_timeout=self.config.shutdown_timeout,
         )
         self.router_stats = RouterStats()
-        self._table = RoutingTable()
-        self._bindings: dict[str, ChannelBinding] = {}
-        self._handlers_registered = 0
+        self.channels = ChannelActors(
+            config=self.config,
+            actor_choice=actor,
+            system=self.system,
+            scheme=self.scheme,
+            sender=self.sender,
+            instrumentation=self.instrumentation,
+        )
+        # resolved eagerly so a bad actor reference fails at construction, not at start
+        self.channels.check_actor_classes()
         self.health_service: HealthService | None = None
         self._state = "created"
         self._started_at = 0.0
@@ -153,7 +146,7 @@ class Bot:
                 await self.system.start()
                 observe_runtime(self.system, self.instrumentation)
                 for ch in self.config.channels:
-                    await self._start_channel(ch.domain, ch.channel, ch.actor)
+                    await self.channels.start(ch.domain, ch.channel, ch.actor)
                 router = await self.system.spawn(
                     ChildSpec(
                         name=ROUTER,
@@ -257,68 +250,17 @@ class Bot:
         Raises ``KrytenValidationError`` for a domain or channel name that a
         ``ChannelConfig`` would refuse, or when the channel is already running.
         """
-        return await self._start_channel(domain, channel, actor)
+        return await self.channels.start(domain, channel, actor)
 
     async def leave_channel(self, domain: str, channel: str) -> None:
         """Stop serving a channel: its mailbox drains, then its actor stops."""
-        key = self.scheme.channel_key(domain, channel)
-        self._table.refs.pop(key, None)
-        binding = self._bindings.pop(key, None)
-        if binding is not None:
-            await self.system.stop_child(_child_name(binding.domain, binding.channel))
-
-    async def _start_channel(
-        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
-    ) -> ActorRef:
-        # A channel joined at runtime (or first seen on the bus) gets the same checks as a
-        # configured one: a subject may carry any token, and must not become an actor.
-        ChannelConfig(domain=domain, channel=channel)
-        cls = resolve_actor_class(self.config, self._actor_choice, domain, channel, actor)
-        self._handlers_registered = max(self._handlers_registered, cls.handler_count())
-        key = self.scheme.channel_key(domain, channel)
-        binding = self._bindings.get(key)
-        if binding is None:
-            binding = ChannelBinding(
-                domain=domain,
-                channel=channel,
-                key=key,
-                sender=self.sender,
-                instrumentation=self.instrumentation,
-                clock=self.system.clock,
-            )
-            self._bindings[key] = binding
-
-        ref = await self.system.spawn(
-            ChildSpec(
-                name=_child_name(domain, channel),
-                factory=functools.partial(_new_actor, cls, binding),
-                restart=RestartType.TRANSIENT,
-                shutdown_timeout=self.config.shutdown_timeout,
-                mailbox_capacity=self.config.mailbox.capacity,
-                overflow=OverflowPolicy(self.config.mailbox.overflow),
-                handler_timeout=self.config.handler_timeout,
-            )
-        )
-        self._table.refs[key] = ref
-        return ref
-
-    async def _on_unknown_channel(
-        self, parsed: ParsedEventSubject, message: InboundMessage
-    ) -> ActorRef | None:
-        domain = parsed.domain or domain_from_body(message.data)
-        if not domain:
-            return None
-        try:
-            return await self._start_channel(domain, parsed.channel, None)
-        except KrytenValidationError:
-            log.warning("not spawning an actor for unknown channel %r", parsed.channel)
-            return None
+        await self.channels.stop(domain, channel)
 
     def _make_router(self) -> RouterActor:
         return RouterActor(
             transport=self.transport,
             scheme=self.scheme,
-            table=self._table,
+            table=self.channels.table,
             dead_letters=self.system.dead_letters,
             clock=self.system.clock,
             max_event_bytes=self.config.max_event_bytes,
@@ -326,7 +268,7 @@ class Bot:
             stats=self.router_stats,
             instrumentation=self.instrumentation,
             on_unknown_channel=(
-                self._on_unknown_channel if self.config.spawn_unknown_channels else None
+                self.channels.start_unknown if self.config.spawn_unknown_channels else None
             ),
             max_channels=self.config.max_channels,
         )
@@ -334,13 +276,13 @@ class Bot:
     # --- commands and health -------------------------------------------------------------
     async def send(self, command: Command, *, domain: str, channel: str) -> CommandResult:
         """Send a command to a channel from outside any actor (rank-checked if known)."""
-        binding = self._bindings.get(self.scheme.channel_key(domain, channel))
+        binding = self.channels.binding(domain, channel)
         rank = binding.rank if binding is not None else None
         return await self.sender.send(command, domain=domain, channel=channel, rank=rank)
 
     def username_in(self, domain: str, channel: str) -> str | None:
         """The bridge account's name in a channel, once its ``login`` event was seen."""
-        binding = self._bindings.get(self.scheme.channel_key(domain, channel))
+        binding = self.channels.binding(domain, channel)
         return binding.username if binding is not None else None
 
     @property
@@ -350,48 +292,13 @@ class Bot:
 
     def health(self) -> HealthStatus:
         """A snapshot of the bot's health (cheap; safe to call often)."""
-        connected = self.transport.is_connected
-        running = self._state == "running"
-        actors: dict[str, ActorHealth] = {}
-        channels: list[ChannelInfo] = []
-        handled = errors = 0
-        latency = 0.0
-        for binding in self._bindings.values():
-            counters = binding.counters
-            handled += counters.events_handled
-            latency += counters.latency_total
-            errors += counters.decode_failed
-            ref = self.system.root.child(_child_name(binding.domain, binding.channel))
-            if ref is None:
-                continue
-            actor, info = channel_health(binding, ref.stats(), connected=connected, running=running)
-            actors[f"{binding.domain}/{binding.channel}"] = actor
-            channels.append(info)
-            errors += actor.failed
-        errors += self.sender.stats.failed + self.router_stats.unroutable
-        return HealthStatus(
+        return build_health(
             state=self._state,
-            connected=connected,
+            connected=self.transport.is_connected,
             uptime=time.monotonic() - self._started_at if self._started_at else 0.0,
-            events_received=self.router_stats.received,
-            commands_sent=self.sender.stats.sent,
-            errors=errors,
-            avg_latency=latency / handled if handled else 0.0,
-            handlers_registered=self._handlers_registered,
-            channels=channels,
-            actors=actors,
+            channels=self.channels.stats(),
+            router=self.router_stats,
+            sender=self.sender.stats,
             dead_letters=dict(self.system.dead_letters.counts),
-            router=dataclasses.asdict(self.router_stats),
+            handlers_registered=self.channels.handlers_registered,
         )
-
-
-def _new_actor(cls: type[ChannelActor], binding: ChannelBinding) -> ChannelActor:
-    """The supervisor's factory for a channel (a partial: smaller than a closure per channel)."""
-    instance = cls()
-    instance.bind(binding)
-    return instance
-
-
-def _child_name(domain: str, channel: str) -> str:
-    """Supervisor child name of a channel actor (its path is ``/root/{domain}:{channel}``)."""
-    return f"{domain}:{channel}"

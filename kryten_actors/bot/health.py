@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +13,14 @@ from kryten_actors.runtime import ActorState, ActorStats
 
 if TYPE_CHECKING:
     from kryten_actors.bot.binding import ChannelBinding
+    from kryten_actors.bot.router import RouterStats
+    from kryten_actors.bot.sender import SenderStats
 
 __all__ = [
     "ActorHealth",
     "ChannelInfo",
     "HealthStatus",
+    "build_health",
     "channel_health",
     "package_version",
     "service_stats",
@@ -95,6 +100,51 @@ def channel_health(
         subscribed=running and stats.state is not ActorState.FAILED,
     )
     return actor, info
+
+
+def build_health(
+    *,
+    state: str,
+    connected: bool,
+    uptime: float,
+    channels: Iterable[tuple[ChannelBinding, ActorStats | None]],
+    router: RouterStats,
+    sender: SenderStats,
+    dead_letters: dict[str, int],
+    handlers_registered: int,
+) -> HealthStatus:
+    """Assemble a bot's :class:`HealthStatus` from its parts' counters."""
+    running = state == "running"
+    actors: dict[str, ActorHealth] = {}
+    infos: list[ChannelInfo] = []
+    handled = errors = 0
+    latency = 0.0
+    for binding, stats in channels:
+        counters = binding.counters
+        handled += counters.events_handled
+        latency += counters.latency_total
+        errors += counters.decode_failed
+        if stats is None:
+            continue
+        actor, info = channel_health(binding, stats, connected=connected, running=running)
+        actors[f"{binding.domain}/{binding.channel}"] = actor
+        infos.append(info)
+        errors += actor.failed
+    errors += sender.failed + router.unroutable
+    return HealthStatus(
+        state=state,
+        connected=connected,
+        uptime=uptime,
+        events_received=router.received,
+        commands_sent=sender.sent,
+        errors=errors,
+        avg_latency=latency / handled if handled else 0.0,
+        handlers_registered=handlers_registered,
+        channels=infos,
+        actors=actors,
+        dead_letters=dead_letters,
+        router=dataclasses.asdict(router),
+    )
 
 
 def service_stats(report: HealthStatus) -> dict[str, Any]:

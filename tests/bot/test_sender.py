@@ -206,7 +206,7 @@ async def test_commands_above_the_known_rank_are_refused_before_sending(
 
 
 def _rank(bot: Bot) -> float | None:
-    return bot._bindings["lounge"].rank
+    return bot.channels.bindings["lounge"].rank
 
 
 async def test_current_media_is_tracked_for_commands(bus: Bus, bot: Bot) -> None:
