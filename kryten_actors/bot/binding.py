@@ -77,4 +77,6 @@ class ChannelBinding:
     username: str | None = None
     current_uid: int | None = None
     current_media: Any = None
+    #: The bridge serving this channel: ``up``, ``down`` or ``unknown`` (kryten-robot lifecycle).
+    bridge_state: str = "unknown"
     counters: ChannelCounters = field(default_factory=ChannelCounters)
