@@ -15,8 +15,11 @@ from kryten_actors.bot import (
     MockKrytenClient,
     on,
 )
+from kryten_actors.bot.tracked import ChannelUser, Playlist, UserList
 from kryten_actors.config import (
+    BridgeConfig,
     ChannelConfig,
+    ChatConfig,
     KrytenConfig,
     MailboxConfig,
     MetricsConfig,
@@ -27,6 +30,8 @@ from kryten_actors.config import (
     load_config,
 )
 from kryten_actors.errors import (
+    BridgeUnavailable,
+    ChatQueueFull,
     CommandRejected,
     HandlerError,
     KrytenConnectionError,
@@ -34,6 +39,7 @@ from kryten_actors.errors import (
     KrytenTimeoutError,
     KrytenValidationError,
     MailboxFull,
+    NoResponders,
     PublishError,
 )
 from kryten_actors.protocol.commands import COMMANDS, Command, build_command
@@ -101,12 +107,17 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "ActorStats",
     "AddMediaResult",
     "Bot",
+    "BridgeConfig",
+    "BridgeUnavailable",
     "COMMANDS",
     "ChangeMediaEvent",
     "ChannelActor",
     "ChannelConfig",
     "ChannelInfo",
+    "ChannelUser",
+    "ChatConfig",
     "ChatMessageEvent",
+    "ChatQueueFull",
     "ClosePollEvent",
     "Command",
     "CommandRejected",
@@ -137,7 +148,9 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "MotdResult",
     "MoveVideoEvent",
     "NatsConfig",
+    "NoResponders",
     "OverflowPolicy",
+    "Playlist",
     "PlaylistResult",
     "PlaylistUpdateEvent",
     "PollEvent",
@@ -158,6 +171,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "UserCountEvent",
     "UserJoinEvent",
     "UserLeaveEvent",
+    "UserList",
     "UserListEvent",
     "UserResult",
     "UserlistResult",

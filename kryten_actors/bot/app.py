@@ -16,6 +16,7 @@ from kryten_actors.bot.actor_loader import ActorChoice
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.channels import ChannelActors
 from kryten_actors.bot.health import HealthStatus, build_health, package_version, service_stats
+from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
 from kryten_actors.bot.router import RouterActor, RouterStats
 from kryten_actors.bot.sender import CommandSender
@@ -112,6 +113,13 @@ class Bot:
         )
         # resolved eagerly so a bad actor reference fails at construction, not at start
         self.channels.check_actor_classes()
+        self.bridges = BridgeMonitor(
+            transport=self.transport,
+            config=self.config,
+            bindings=self.channels.bindings.values,
+            clock=self.system.clock,
+            version=package_version(),
+        )
         self.health_service: HealthService | None = None
         self._state = "created"
         self._started_at = 0.0
@@ -163,6 +171,8 @@ class Bot:
                         f"could not subscribe to the event subjects ({cause}); check the "
                         "NATS permissions of this user and that the server is reachable"
                     )
+                await self.bridges.start()
+                self.channels.on_new_binding = self.bridges.probe
                 if isinstance(self.transport, NatsTransport):
                     self.health_service = await start_health_service(
                         self.transport,
@@ -195,6 +205,8 @@ class Bot:
             if self.health_service is not None:
                 await self.health_service.stop()
                 self.health_service = None
+            self.channels.on_new_binding = None
+            await self.bridges.stop()
             # Not started when the first connect failed: then there is nothing to stop,
             # and the connection error must reach the caller unchanged.
             if self.system.running:
@@ -202,6 +214,8 @@ class Bot:
                 with contextlib.suppress(KrytenValidationError):
                     await self.system.stop_child(ROUTER)
                 await self.system.stop()
+            # chat lines the handlers queued before they finished still go out
+            await self.channels.close(self.config.shutdown_timeout)
         finally:
             if self._owns_instrumentation:
                 await self.instrumentation.shutdown()
@@ -275,10 +289,15 @@ class Bot:
 
     # --- commands and health -------------------------------------------------------------
     async def send(self, command: Command, *, domain: str, channel: str) -> CommandResult:
-        """Send a command to a channel from outside any actor (rank-checked if known)."""
+        """Send a command to a channel from outside any actor.
+
+        For a channel the bot serves it takes the channel's outbox (pacing, bridge and
+        rank waits, CyTube's verdict), exactly as from the channel's own actor.
+        """
         binding = self.channels.binding(domain, channel)
-        rank = binding.rank if binding is not None else None
-        return await self.sender.send(command, domain=domain, channel=channel, rank=rank)
+        if binding is not None:
+            return await binding.outbox.send(command)
+        return await self.sender.send(command, domain=domain, channel=channel)
 
     def username_in(self, domain: str, channel: str) -> str | None:
         """The bridge account's name in a channel, once its ``login`` event was seen."""
