@@ -18,6 +18,7 @@ from kryten_actors.bot.channels import ChannelActors
 from kryten_actors.bot.health import HealthStatus, build_health, package_version, service_stats
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
+from kryten_actors.bot.outbox import ChannelOutbox
 from kryten_actors.bot.router import RouterActor, RouterStats
 from kryten_actors.bot.sender import CommandSender
 from kryten_actors.config import KrytenConfig, load_config
@@ -298,6 +299,19 @@ class Bot:
         if binding is not None:
             return await binding.outbox.send(command)
         return await self.sender.send(command, domain=domain, channel=channel)
+
+    def channel(self, domain: str, channel: str) -> ChannelOutbox:
+        """The command helpers of a channel the bot serves: ``bot.channel(d, c).send_chat(...)``.
+
+        Raises ``KrytenValidationError`` for a channel the bot does not serve.
+        """
+        binding = self.channels.binding(domain, channel)
+        if binding is None:
+            raise KrytenValidationError(
+                f"this bot does not serve {domain}/{channel}; join_channel() it first",
+                [("channel", "not served")],
+            )
+        return binding.outbox
 
     def username_in(self, domain: str, channel: str) -> str | None:
         """The bridge account's name in a channel, once its ``login`` event was seen."""

@@ -107,6 +107,8 @@ class StateQueries:
 class ChannelCommands:
     """Channel-bound command helpers; subclasses provide ``send`` and ``chat_limit``."""
 
+    __slots__ = ()
+
     async def send(self, command: Command) -> CommandResult:
         """Send one command to this channel."""
         raise NotImplementedError

@@ -9,9 +9,11 @@ parameters below rank 2), playlist adds another (3 then 1/s; 10 then 2/s from ra
 answers "ok" — so the bot mirrors the limiter and waits instead of flooding.
 
 Each lane keeps its lines in order, bounded by ``chat.queue_limit``; one pump task per
-busy lane sends them, and ends when the lane is empty. A line CyTube refused for
+busy lane sends them one at a time, each after CyTube answered the one before (the
+outbox waits for the echo), and ends when the lane is empty. A line CyTube refused for
 flooding anyway (another sender on the same account, network jitter) is sent again
-after the cooldown CyTube asked for, up to ``chat.max_resends`` times.
+after the cooldown CyTube asked for, up to ``chat.max_resends`` times, before any
+later line.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from kryten_actors.protocol.results import CommandResult
     from kryten_actors.runtime import Clock
 
-__all__ = ["CHAT_LIMIT", "GovernorStats", "Lane", "Limit", "RateMirror"]
+__all__ = ["CHAT_LIMIT", "GovernorStats", "Lane", "Limit", "RateMirror", "Throttled"]
 
 log = logging.getLogger("kryten_actors.bot.governor")
 
@@ -112,10 +114,18 @@ class GovernorStats:
     high_water: int = 0
 
 
+class Throttled(Exception):
+    """CyTube dropped the line just sent for flooding; send it again after ``pause`` s."""
+
+    def __init__(self, pause: float) -> None:
+        super().__init__(pause)
+        self.pause = pause
+
+
 @dataclass(slots=True)
 class _Line:
     command: Command
-    future: asyncio.Future[CommandResult] | None
+    future: asyncio.Future[CommandResult]
     attempts: int = 0
 
 
@@ -136,7 +146,6 @@ class Lane:
     clock: Clock
     queue_limit: int
     margin: float
-    max_resends: int
     stats: GovernorStats
     pace: bool = True
     cost_of: CostOf = lambda command: 1
@@ -169,26 +178,6 @@ class Lane:
         self._ensure_pump()
         return future
 
-    # --- feedback from the channel's events ---------------------------------------------
-    def resend(self, command: Command, attempts: int, cooldown: float) -> None:
-        """CyTube refused a line for flooding: pause ``cooldown`` seconds, then send it again."""
-        now = self.clock.now()
-        self.stats.throttled += 1
-        self.mirror.refused(now, self.limit_for(command))
-        self._pause_until = max(self._pause_until, now + cooldown * (1 + self.margin))
-        if attempts > self.max_resends or self._closed:
-            self.stats.lines_dropped += 1
-            log.warning(
-                "%s: CyTube kept refusing a %s line for flooding; dropped it after %d sends",
-                self.channel,
-                self.name,
-                attempts,
-            )
-            return
-        self.stats.lines_resent += 1
-        self._queue.appendleft(_Line(command, None, attempts))
-        self._ensure_pump()
-
     # --- the pump --------------------------------------------------------------------------
     def _ensure_pump(self) -> None:
         if self._pump is None and not self._closed:
@@ -198,7 +187,7 @@ class Lane:
         try:
             while self._queue:
                 line = self._queue[0]
-                if line.future is not None and line.future.done():
+                if line.future.done():
                     self._queue.popleft()  # the caller gave up before it was sent
                     continue
                 limit = self.limit_for(line.command)
@@ -220,15 +209,20 @@ class Lane:
         self.mirror.accepted(self.clock.now(), limit, self.margin, cost)
         try:
             result = await self.send(line.command, line.attempts)
+        except Throttled as throttled:
+            now = self.clock.now()
+            self.stats.throttled += 1
+            self.stats.lines_resent += 1
+            self.mirror.refused(now, limit)
+            self._pause_until = now + throttled.pause * (1 + self.margin)
+            self._queue.appendleft(line)  # again, before any later line
+            return
         except Exception as error:  # noqa: BLE001 - handed to the caller that queued it
-            if line.future is not None and not line.future.done():
+            if not line.future.done():
                 line.future.set_exception(error)
-            elif line.future is None:
-                self.stats.lines_dropped += 1
-                log.warning("%s: resending a %s line failed: %r", self.channel, self.name, error)
             return
         self.stats.lines_sent += 1
-        if line.future is not None and not line.future.done():
+        if not line.future.done():
             line.future.set_result(result)
 
     async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a shutdown deadline
@@ -243,8 +237,7 @@ class Lane:
                 pump.cancel()
                 await asyncio.wait((pump,), timeout=1.0)
         for line in self._queue:
-            if line.future is not None and not line.future.done():
-                line.future.cancel()
-            elif line.future is None:
+            if not line.future.done():
                 self.stats.lines_dropped += 1
+                line.future.cancel()
         self._queue.clear()

@@ -28,6 +28,7 @@ import asyncio
 import time
 from typing import TYPE_CHECKING, Final
 
+from kryten_actors.bot.commands import ChannelCommands
 from kryten_actors.bot.governor import (
     CHAT_LIMIT,
     QUEUE_LIMIT,
@@ -35,9 +36,10 @@ from kryten_actors.bot.governor import (
     GovernorStats,
     Lane,
     Limit,
+    Throttled,
 )
 from kryten_actors.bot.outcome_rules import QUEUE_TOO_FAST, rule_for
-from kryten_actors.bot.outcomes import Expectation, OutcomeWatcher, Verdict, rejection
+from kryten_actors.bot.outcomes import Answer, Expectation, OutcomeWatcher, Verdict, rejection
 from kryten_actors.bot.prechecks import precheck, required_rank
 from kryten_actors.errors import BridgeUnavailable, CommandRejected, NoResponders
 from kryten_actors.protocol.chat_text import split_chat, utf16_length
@@ -51,8 +53,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ChannelOutbox"]
 
-#: Chat lines are followed this long for a flood refusal before they count as shown.
-_FOLLOW_SECONDS: Final = 5.0
 _CHAT_LANE_COMMANDS: Final = frozenset({"say", "pm", "kick", "ban", "mute", "smute"})
 
 
@@ -66,8 +66,12 @@ def _limiter_cost(command: Command) -> int:
     return 1
 
 
-class ChannelOutbox:
-    """The command path of one channel (see the module docstring)."""
+class ChannelOutbox(ChannelCommands):
+    """The command path of one channel (see the module docstring).
+
+    It carries every command helper (``send_chat``, ``kick``, ``state.userlist()``…), so
+    ``bot.channel(domain, channel).send_chat("hi")`` works from outside any actor.
+    """
 
     __slots__ = ("_binding", "_chat", "_config", "_queue", "outcomes", "stats")
 
@@ -97,7 +101,13 @@ class ChannelOutbox:
             lane = self._lane("chat")
             lane.reserve(1)
             return await lane.submit(command)
-        return await self._deliver(command, 1)
+        attempt = 1
+        while True:
+            try:
+                return await self._deliver(command, attempt)
+            except Throttled as throttled:  # a command outside the lanes: wait in place
+                attempt += 1
+                await sleep_on(self._binding.clock, throttled.pause)
 
     async def query(self, command: Command, *, timeout: float) -> CommandResult:  # noqa: ASYNC109
         """Ask the bridge directly (probes): no pacing, no waiting for the bridge or rank."""
@@ -113,10 +123,16 @@ class ChannelOutbox:
         return result
 
     async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a shutdown deadline
-        """Send what the lanes still hold, within ``timeout`` seconds; cancel the rest."""
+        """Send what the lanes hold (each line waits for CyTube's answer, and one dropped
+        for flooding goes again), within ``timeout`` seconds; then cancel what is left."""
         for lane in (self._chat, self._queue):
             if lane is not None:
                 await lane.close(timeout)
+
+    @property
+    def chat_limit(self) -> int:
+        """Longest chat line of this channel (``chat_max_length``); longer text is split."""
+        return self._binding.sender.chat_max_length
 
     @property
     def queued(self) -> int:
@@ -130,7 +146,7 @@ class ChannelOutbox:
         while True:
             await self._ready(command, deadline)
             # expected before it is sent: CyTube's answer may overtake the bridge's reply
-            expectation = self._expect(command, attempt)
+            expectation = self._expect(command)
             try:
                 result = await b.sender.send(command, domain=b.domain, channel=b.channel)
             except NoResponders as error:
@@ -142,8 +158,7 @@ class ChannelOutbox:
             except CommandRejected as error:
                 self._forget(expectation)
                 if error.reason == QUEUE_TOO_FAST and attempt <= self._config.chat.max_resends:
-                    await sleep_on(b.clock, self._queue_limit().interval)
-                    return await self._deliver(command, attempt + 1)
+                    raise Throttled(self._queue_limit().interval) from None
                 raise
             except BaseException:
                 self._forget(expectation)
@@ -152,20 +167,13 @@ class ChannelOutbox:
             b.counters.commands_sent += 1
             return await self._verdict(command, result, expectation, attempt)
 
-    def _expect(self, command: Command, attempt: int) -> Expectation | None:
+    def _expect(self, command: Command) -> Expectation | None:
         rule = rule_for(command)
         if rule is None:
             return None
-        outcomes = self.outcomes
-        now = self._binding.clock.now()
-        outcomes.expire(now, self._config.outcome_window, _FOLLOW_SECONDS)
-        expectation = Expectation(command, rule, now)
-        if rule.awaited:
-            expectation.future = asyncio.get_running_loop().create_future()
-        elif self._chat is not None:
-            lane = self._chat
-            expectation.on_throttled = lambda cooldown: lane.resend(command, attempt, cooldown)
-        outcomes.expect(expectation)
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        expectation = Expectation(command, rule, future)
+        self.outcomes.expect(expectation)
         return expectation
 
     def _forget(self, expectation: Expectation | None) -> None:
@@ -221,24 +229,25 @@ class ChannelOutbox:
         expectation: Expectation | None,
         attempt: int,
     ) -> CommandResult:
-        future = expectation.future if expectation is not None else None
-        if expectation is None or future is None:
+        if expectation is None:
             return result
         if isinstance(result, AddMediaResult) and result.uid is not None:
             self._forget(expectation)  # the bridge itself waited for CyTube's ``queue``
             return result.model_copy(update={"confirmed": True})
         try:
             async with asyncio.timeout(self._config.outcome_window):
-                verdict, text = await future
+                answer = await expectation.future
         except TimeoutError:
             self._forget(expectation)
             return result.model_copy(update={"confirmed": False})
-        if verdict == Verdict.CONFIRMED:
+        if answer.verdict == Verdict.CONFIRMED:
             return result.model_copy(update={"confirmed": True})
-        if verdict == Verdict.THROTTLED and attempt <= self._config.chat.max_resends:
-            await sleep_on(self._binding.clock, self._limit_for(command).interval)
-            return await self._deliver(command, attempt + 1)
-        raise rejection(command, text, None, self._binding.where)
+        if answer.verdict == Verdict.THROTTLED and attempt <= self._config.chat.max_resends:
+            # the lane sends it again after the pause, before any later line
+            raise Throttled(max(answer.pause, self._limit_for(command).interval))
+        if answer.verdict == Verdict.THROTTLED:
+            self.stats.lines_dropped += 1
+        raise rejection(command, answer.text, None, self._binding.where)
 
     # --- helpers -----------------------------------------------------------------------------
     def _split(self, command: SendChat) -> list[SendChat]:
@@ -266,7 +275,6 @@ class ChannelOutbox:
                 clock=self._binding.clock,
                 queue_limit=chat.queue_limit,
                 margin=chat.pace_margin,
-                max_resends=chat.max_resends,
                 stats=self.stats,
                 pace=chat.pace,
                 cost_of=_limiter_cost,

@@ -10,10 +10,12 @@ whatever the variable part (a user name, a regex error).
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from typing import Any, Final
 
-from kryten_actors.bot.outcomes import OutcomeRule, Verdict
+from kryten_actors.bot.outcomes import Judge, OutcomeRule, Verdict
 from kryten_actors.protocol.commands import (
     AddFilter,
     AddMedia,
@@ -42,7 +44,6 @@ QUEUE_TOO_FAST: Final = "You are adding videos too quickly"
 """CyTube's ``queueFail`` text when its queue rate limit dropped an add."""
 
 Verdict_ = tuple[str, str] | None
-Judge = Callable[[str, RawEvent, Command, "str | None"], Verdict_]
 
 
 def _field(event: RawEvent, key: str) -> Any:
@@ -85,9 +86,27 @@ def _refusal(*prefixes: str) -> Callable[[str, RawEvent], Verdict_]:
 
 
 # --- chat lines and PMs (one rate limiter in CyTube) -------------------------------------
+_TAG = re.compile(r"<[^>]*>")
+
+
+def shown_text(msg: str) -> str:
+    """What a person reads of a ``chatMsg`` ``msg``: tags dropped, entities unescaped."""
+    return html.unescape(_TAG.sub("", msg)).strip()
+
+
+def _is_echo(event: RawEvent, command: SendChat, own: str | None) -> bool:
+    if own is not None:
+        return _same(_field(event, "username"), own)
+    # the bot's name is not known yet (it just started): recognise the line by its text
+    msg = _field(event, "msg")
+    line = command.message if command.chat_action == "me" else command.text
+    return isinstance(msg, str) and shown_text(msg) == line.strip()
+
+
 def _judge_chat(name: str, event: RawEvent, command: Command, own: str | None) -> Verdict_:
+    assert isinstance(command, SendChat)
     if name == "chatmsg":
-        return (Verdict.CONFIRMED, "") if _same(_field(event, "username"), own) else None
+        return (Verdict.CONFIRMED, "") if _is_echo(event, command, own) else None
     if name == "noflood" and _field(event, "action") == "chat":
         return Verdict.REFUSED, _text(event)
     if name == "spamfiltered":
@@ -224,13 +243,13 @@ def _judge_rank(name: str, event: RawEvent, command: Command, own: str | None) -
     return None
 
 
-def _rule(judge: Judge, *events: str, awaited: bool = True) -> OutcomeRule:
-    return OutcomeRule(frozenset(events), judge, awaited=awaited)
+def _rule(judge: Judge, *events: str) -> OutcomeRule:
+    return OutcomeRule(frozenset(events), judge)
 
 
 _CHAT_LIMITED: Final = ("errormsg", "cooldown")
 _RULES: Final[dict[type[Command], OutcomeRule]] = {
-    SendChat: _rule(_judge_chat, "chatmsg", "noflood", "spamfiltered", "cooldown", awaited=False),
+    SendChat: _rule(_judge_chat, "chatmsg", "noflood", "spamfiltered", "cooldown"),
     SendPM: _rule(_judge_pm, "pm", *_CHAT_LIMITED),
     Kick: _rule(_judge_kick, "userleave", *_CHAT_LIMITED),
     Ban: _rule(_judge_ban, "chatmsg", *_CHAT_LIMITED),

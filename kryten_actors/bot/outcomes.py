@@ -11,7 +11,10 @@ belongs to the oldest command still waiting for one of its kind.
 in send order. Each has a :class:`OutcomeRule` (from :mod:`~kryten_actors.bot.outcome_rules`):
 which event confirms it, which refuses it, and whether a refusal is a flood
 throttle (the line is sent again). The first expectation whose rule claims an event
-consumes it; expectations nobody answered expire after their window.
+consumes it; a command nobody answers within ``outcome_window`` counts as done.
+
+Chat lines wait for their answer too (the governor sends the next line only then), so
+a line CyTube dropped for flooding is sent again before any later line: order holds.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ if TYPE_CHECKING:
     from kryten_actors.protocol.commands import Command
     from kryten_actors.protocol.events import RawEvent
 
-__all__ = ["CONFIRMED", "THROTTLED", "Expectation", "OutcomeRule", "OutcomeWatcher", "Verdict"]
+__all__ = ["Answer", "Expectation", "OutcomeRule", "OutcomeWatcher", "Verdict", "rejection"]
 
 log = logging.getLogger("kryten_actors.bot.outcomes")
 
@@ -42,9 +45,6 @@ class Verdict:
     THROTTLED: Final = "throttled"
 
 
-CONFIRMED: Final = Verdict.CONFIRMED
-THROTTLED: Final = Verdict.THROTTLED
-
 #: ``judge(event_name, event, command, own_name)`` → a verdict with CyTube's text, or None.
 Judge = Callable[[str, "RawEvent", "Command", "str | None"], "tuple[str, str] | None"]
 
@@ -54,49 +54,52 @@ class OutcomeRule:
     """How CyTube answers one kind of command.
 
     ``events`` are the lowercased event names ``judge`` looks at; ``judge`` returns
-    ``(verdict, text)`` when the event answers the command. ``awaited`` commands make
-    their sender wait (up to ``outcome_window``) for the verdict; the others (chat
-    lines) are only followed, so a throttled line can be sent again.
+    ``(verdict, text)`` when the event answers the command.
     """
 
     events: frozenset[str]
     judge: Judge
-    awaited: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """CyTube's answer to one command: a :class:`Verdict`, its text, and for a throttle
+    the pause CyTube asked for (seconds)."""
+
+    verdict: str
+    text: str = ""
+    pause: float = 0.0
 
 
 @dataclass(slots=True)
 class Expectation:
-    """One sent command waiting for CyTube's answer."""
+    """One command, about to be sent or just sent, waiting for CyTube's answer."""
 
     command: Command
     rule: OutcomeRule
-    sent_at: float
-    future: asyncio.Future[tuple[str, str]] | None = None
-    """Resolved with ``(verdict, text)``; None for followed (not awaited) commands."""
-    on_throttled: Callable[[float], None] | None = None
+    future: asyncio.Future[Answer]
 
-    def resolve(self, verdict: str, text: str) -> None:
-        if self.future is not None and not self.future.done():
-            self.future.set_result((verdict, text))
+    def resolve(self, answer: Answer) -> None:
+        if not self.future.done():
+            self.future.set_result(answer)
 
 
 class OutcomeWatcher:
     """The expectations of one channel, oldest first (see the module docstring)."""
 
-    __slots__ = ("_pending", "expired", "refused", "throttled", "where")
+    __slots__ = ("_pending", "refused", "throttled", "where")
 
     def __init__(self, where: str) -> None:
         self.where = where
         self._pending: deque[Expectation] = deque()
         self.refused = 0
         self.throttled = 0
-        self.expired = 0
 
     def __len__(self) -> int:
         return len(self._pending)
 
     def expect(self, expectation: Expectation) -> None:
-        """Start waiting for CyTube's answer to a command that was just sent."""
+        """Start waiting for CyTube's answer to a command (before it is sent)."""
         self._pending.append(expectation)
 
     def watches(self, name: str) -> bool:
@@ -113,28 +116,17 @@ class OutcomeWatcher:
                 continue
             self._pending.remove(item)
             kind, text = verdict
+            pause = 0.0
             if kind == Verdict.REFUSED:
                 self.refused += 1
             elif kind == Verdict.THROTTLED:
                 self.throttled += 1
-                if item.on_throttled is not None:
-                    item.on_throttled(_seconds(event))
-            item.resolve(kind, text)
+                pause = _seconds(event)
+            item.resolve(Answer(kind, text, pause))
             return
 
-    def expire(self, now: float, window: float, follow_window: float) -> None:
-        """Drop expectations older than their window (no answer means done, as far as known)."""
-        while self._pending:
-            item = self._pending[0]
-            limit = window if item.rule.awaited else follow_window
-            if now - item.sent_at < limit:
-                return
-            self._pending.popleft()
-            self.expired += 1
-            item.resolve(Verdict.CONFIRMED, "")
-
     def discard(self, expectation: Expectation) -> None:
-        """Stop waiting for ``expectation`` (its window passed)."""
+        """Stop waiting for ``expectation`` (it was not sent, or its window passed)."""
         try:
             self._pending.remove(expectation)
         except ValueError:
