@@ -5,7 +5,8 @@ Every error the library raises on purpose derives from :class:`KrytenError`, so
 
     KrytenError
     ├── KrytenConnectionError   cannot reach / authenticate to NATS, or the connection is gone
-    │   └── BridgeUnavailable   the bridge serving a channel is down (bridge.down_policy: fail)
+    │   ├── BridgeUnavailable   the bridge serving a channel is down (bridge.down_policy: fail)
+    │   └── KvUnavailable       the server has no key-value store (JetStream is off)
     ├── KrytenValidationError   bad configuration, bad command argument, bad subject token
     ├── KrytenTimeoutError      an ask, a request or a connect did not finish in time
     │                           (also a builtin ``TimeoutError``)
@@ -31,6 +32,7 @@ __all__ = [
     "KrytenError",
     "KrytenTimeoutError",
     "KrytenValidationError",
+    "KvUnavailable",
     "MailboxFull",
     "NoResponders",
     "PublishError",
@@ -61,6 +63,10 @@ class BridgeUnavailable(KrytenConnectionError):
     def __init__(self, message: str, *, channel: str = "") -> None:
         super().__init__(message)
         self.channel = channel
+
+
+class KvUnavailable(KrytenConnectionError):
+    """The NATS server offers no key-value store (JetStream is not enabled there)."""
 
 
 class KrytenValidationError(KrytenError, ValueError):

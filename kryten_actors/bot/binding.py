@@ -123,7 +123,13 @@ class ChannelBinding:
         self.clock = clock
         self.counters = ChannelCounters()
         self.state = ChannelState()
-        self.join = JoinTracker(self.state, clock, settle_delay=config.bridge.settle_delay)
+        # the start-up age check is for a real bridge whose join may precede the bot
+        self.join = JoinTracker(
+            self.state,
+            clock,
+            settle_delay=config.bridge.settle_delay,
+            check_start=config.profile == "kryten-robot" and config.bridge.probe_on_start,
+        )
         self.link = BridgeLink(self.where)
         self.outbox = ChannelOutbox(self, config)
         self.replay_skip = config.replay == "skip"

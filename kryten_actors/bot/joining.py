@@ -35,7 +35,10 @@ if TYPE_CHECKING:
     from kryten_actors.bot.tracked import ChannelState
     from kryten_actors.runtime import Cancellable, Clock
 
-__all__ = ["JOIN_EVENTS", "JoinTracker"]
+__all__ = ["JOIN_EVENTS", "START_SECONDS", "JoinTracker"]
+
+#: How long after a channel starts chat lines are also checked by age (see ``tap``).
+START_SECONDS = 10.0
 
 #: Join data CyTube sends after the chat buffer (modules after ``chat`` in 3.86's order).
 AFTER_HISTORY = frozenset(
@@ -65,6 +68,7 @@ class JoinTracker:
         "_clock",
         "_settle_delay",
         "_settled",
+        "_start_until",
         "_state",
         "_timer",
         "in_replay_window",
@@ -73,12 +77,20 @@ class JoinTracker:
         "settled_rank",
     )
 
-    def __init__(self, state: ChannelState, clock: Clock, *, settle_delay: float) -> None:
+    def __init__(
+        self,
+        state: ChannelState,
+        clock: Clock,
+        *,
+        settle_delay: float,
+        check_start: bool = True,
+    ) -> None:
         self._state = state
         self._clock = clock
         self._settle_delay = settle_delay
         self._timer: Cancellable | None = None
         self._settled: asyncio.Event | None = None
+        self._start_until: float | None = clock.now() + START_SECONDS if check_start else None
         self.in_replay_window = False
         self.rejoining = False
         self.logged_in = False
@@ -124,6 +136,19 @@ class JoinTracker:
         if rank is not None and not self.rejoining and state.rank is None:
             state.rank = self.settled_rank = rank
 
+    @property
+    def watching_start(self) -> bool:
+        """True until the first start-up period has been checked out (cheap flag)."""
+        return self._start_until is not None
+
+    def starting(self, now: float) -> bool:
+        """True in the channel's first ``START_SECONDS`` (before any join was seen)."""
+        until = self._start_until
+        if until is None or now > until:
+            self._start_until = None
+            return False
+        return True
+
     # --- what senders ask ----------------------------------------------------------------
     @property
     def settled(self) -> bool:
@@ -145,6 +170,7 @@ class JoinTracker:
 
     # --- internals -----------------------------------------------------------------------
     def _on_rank(self, rank: float) -> None:
+        self._start_until = None  # a join of our own: the sequence decides from now on
         if rank < 0:
             self._unsettle()
             self.in_replay_window = True

@@ -7,10 +7,12 @@ its rank unsettled until the rejoin), a ``startup``/``connected`` naming the cha
 marks it ``up``. When the bridge starts, the bot re-announces itself (reference §11).
 
 At start (``bridge.probe_on_start``) each channel's bridge is asked, in the background,
-which process it is (``system.ping``), the account it uses (``system.config``) and the
-stored user list and playlist, so ``username``, ``rank``, ``userlist`` and ``playlist``
-are known without waiting for the next rejoin. Probes never block start; a probe that
-finds no bridge marks the channel ``down``.
+which process it is (``system.ping``) and the account it uses (``system.config``), and
+the bot's rank, the user list and the playlist are read from the bridge's stored
+state of this channel (its KV buckets; never from a request, which any bridge may
+answer), so they are known without waiting for the next rejoin. Events replace them
+as they come. Probes never block start; a probe that no bridge answers marks the
+channel ``down``.
 
 In the ``seed`` profile there is no lifecycle: bridges stay ``unknown`` and nothing is
 probed. Every task the monitor starts runs in its own aiojobs scheduler, closed by
@@ -19,6 +21,7 @@ probed. Every task the monitor starts runs in its own aiojobs scheduler, closed 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -30,14 +33,10 @@ from typing import TYPE_CHECKING, Any, Final
 import aiojobs
 
 from kryten_actors.bot.bridge import BridgeState, identity_of, parse_lifecycle
+from kryten_actors.bot.stored_state import read_stored
 from kryten_actors.errors import KrytenError
 from kryten_actors.protocol.commands import StatePlaylist, StateUserlist, SystemConfig, SystemPing
-from kryten_actors.protocol.results import (
-    BridgeConfigResult,
-    PingResult,
-    PlaylistResult,
-    UserlistResult,
-)
+from kryten_actors.protocol.results import PlaylistResult, UserlistResult
 from kryten_actors.runtime import sleep_on
 
 if TYPE_CHECKING:
@@ -135,21 +134,47 @@ class BridgeMonitor:
 
     # --- probing -----------------------------------------------------------------------------
     async def _probe(self, binding: ChannelBinding) -> None:
-        outbox = binding.outbox
-        timeout = self._config.bridge.probe_timeout
+        """Which process serves the channel, its account and the bot's rank.
+
+        ``system.*`` is answered by every bridge on the bus whatever channel it names,
+        so the replies are collected and the one naming this channel is used; the rank
+        comes from the bridge's stored user list of this channel (its KV bucket).
+        """
+        sender, window = binding.sender, self._config.bridge.probe_timeout
+        where = {"domain": binding.domain, "channel": binding.channel}
         try:
-            ping = await outbox.query(SystemPing(), timeout=timeout)
-            if isinstance(ping, PingResult):
-                binding.link.mark_up(identity_of(ping.data))
-            config = await outbox.query(SystemConfig(), timeout=timeout)
-            username = config.username if isinstance(config, BridgeConfigResult) else None
-            users = await outbox.query(StateUserlist(), timeout=timeout)
-            playlist = await outbox.query(StatePlaylist(), timeout=timeout)
+            pings, configs = await asyncio.gather(
+                sender.ask_all(
+                    SystemPing(),
+                    **where,
+                    window=window,
+                    until=lambda r: _naming(binding, [_data(r)]) is not None,
+                ),
+                sender.ask_all(
+                    SystemConfig(),
+                    **where,
+                    window=window,
+                    until=lambda r: _naming(binding, [_cytube(r)]) is not None,
+                ),
+            )
         except KrytenError as error:
-            if binding.link.state == BridgeState.UNKNOWN:
-                log.info("probing the bridge of %s: %s", binding.where, error)
+            log.info("probing the bridge of %s: %s", binding.where, error)
             return
+        ping = _naming(binding, [_data(reply) for reply in pings])
+        if ping is not None:
+            binding.link.mark_up(identity_of(ping))
+        elif not pings and binding.link.state == BridgeState.UNKNOWN:
+            binding.link.mark_down("no bridge answered the start-up probe")
+        config = _naming(binding, [_cytube(reply) for reply in configs])
+        user = config.get("user") if config is not None else None
+        username = user if isinstance(user, str) and user else None
         rank = None
+        where_stored = {"domain": binding.domain, "channel": binding.channel}
+        try:  # only this channel's own buckets: a request could be answered by any bridge
+            users = await read_stored(sender.transport, StateUserlist(), **where_stored)
+            playlist = await read_stored(sender.transport, StatePlaylist(), **where_stored)
+        except KrytenError:
+            users = playlist = None
         if isinstance(users, UserlistResult):
             binding.state.seed_userlist(users.users)
             own = binding.state.userlist.get(username) if username else None
@@ -181,7 +206,26 @@ class BridgeMonitor:
             log.info("could not announce %s: %s", kind, error)
 
 
-def _serves(binding: ChannelBinding, domain: str | None, channel: str) -> bool:
+def _serves(binding: ChannelBinding, domain: object, channel: str) -> bool:
     if binding.channel.lower() != channel.lower():
         return False
     return domain is None or binding.domain == domain
+
+
+def _data(reply: dict[str, Any]) -> dict[str, Any]:
+    data = reply.get("data")
+    return data if isinstance(data, dict) else {}
+
+
+def _cytube(reply: dict[str, Any]) -> dict[str, Any]:
+    cytube = _data(reply).get("cytube")
+    return cytube if isinstance(cytube, dict) else {}
+
+
+def _naming(binding: ChannelBinding, candidates: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The candidate that names this binding's channel (and domain), if one does."""
+    for candidate in candidates:
+        channel = candidate.get("channel")
+        if isinstance(channel, str) and _serves(binding, candidate.get("domain"), channel):
+            return candidate
+    return None

@@ -39,7 +39,9 @@ class MockKrytenClient(KrytenClient):
         loaded = load_config(config)
         # the stand-in bridge has no state or identity to probe, and the mock announces nothing
         quiet = loaded.bridge.model_copy(update={"probe_on_start": False, "announce": False})
-        super().__init__(loaded.model_copy(update={"bridge": quiet}), transport=self.memory)
+        # CyTube's answers, if any, come from the memory bus at once
+        update = {"bridge": quiet, "outcome_window": min(loaded.outcome_window, 0.05)}
+        super().__init__(loaded.model_copy(update=update), transport=self.memory)
         self._fake_bridge = bridge
 
     async def connect(self) -> None:

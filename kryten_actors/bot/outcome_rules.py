@@ -236,10 +236,10 @@ def _judge_poll(name: str, event: RawEvent, command: Command, own: str | None) -
 
 
 def _judge_rank(name: str, event: RawEvent, command: Command, own: str | None) -> Verdict_:
+    # CyTube broadcasts setUserRank even for a guest it then refuses with channelRankFail,
+    # so only the refusal is decisive; silence for outcome_window means it held
     if name == "channelrankfail":
         return Verdict.REFUSED, _text(event)
-    if name == "setuserrank" and _same(_field(event, "name"), getattr(command, "username", None)):
-        return Verdict.CONFIRMED, ""
     return None
 
 
@@ -265,7 +265,7 @@ _RULES: Final[dict[type[Command], OutcomeRule]] = {
     UpdateFilter: _rule(_judge_filter, "errormsg", "updatechatfilter"),
     UpdateEmote: _rule(_judge_emote, "errormsg", "updateemote"),
     NewPoll: _rule(_judge_poll, "errormsg", "newpoll"),
-    SetChannelRank: _rule(_judge_rank, "channelrankfail", "setuserrank"),
+    SetChannelRank: _rule(_judge_rank, "channelrankfail"),
 }
 
 FEEDBACK_EVENTS: Final = frozenset().union(*(rule.events for rule in _RULES.values()))

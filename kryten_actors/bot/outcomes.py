@@ -78,6 +78,8 @@ class Expectation:
     command: Command
     rule: OutcomeRule
     future: asyncio.Future[Answer]
+    sent_at: float = 0.0
+    awaited: bool = False
 
     def resolve(self, answer: Answer) -> None:
         if not self.future.done():
@@ -124,6 +126,13 @@ class OutcomeWatcher:
                 pause = _seconds(event)
             item.resolve(Answer(kind, text, pause))
             return
+
+    def prune(self, before: float) -> None:
+        """Forget expectations made before ``before`` (clock time) that nobody answered."""
+        stale = [e for e in self._pending if e.sent_at < before and not e.awaited]
+        for expectation in stale:
+            self._pending.remove(expectation)
+            expectation.future.cancel()
 
     def discard(self, expectation: Expectation) -> None:
         """Stop waiting for ``expectation`` (it was not sent, or its window passed)."""

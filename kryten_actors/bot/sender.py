@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kryten_actors.bot.binding import current_correlation
 from kryten_actors.errors import CommandRejected, KrytenError
 from kryten_actors.observability.instrumentation import Instrumentation
 from kryten_actors.protocol.commands import Command, CommandEncoder
 from kryten_actors.protocol.results import CommandResult
-from kryten_actors.transport.base import Transport
+from kryten_actors.transport.base import InboundMessage, Transport
 
 __all__ = ["CommandSender", "SenderStats"]
 
@@ -50,6 +55,57 @@ class CommandSender:
         self._instrumentation = instrumentation
         self.chat_max_length = chat_max_length
         self.stats = SenderStats()
+
+    @property
+    def transport(self) -> Transport:
+        """The transport commands go out on."""
+        return self._transport
+
+    async def ask_all(
+        self,
+        command: Command,
+        *,
+        domain: str,
+        channel: str,
+        window: float,
+        until: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every bridge's reply to ``command`` within ``window`` seconds, decoded; returns
+        early once a reply satisfies ``until``.
+
+        kryten-robot answers ``system.*`` whichever channel a request names, so a bot
+        that must know *its* bridge's answer collects them all and picks by content.
+        Replies that are not JSON objects are left out. Not counted in ``stats``.
+        """
+        encoded = self._encoder.encode(
+            command,
+            domain=domain,
+            channel=channel,
+            correlation_id=str(uuid.uuid4()),
+            source=self._source,
+        )
+        replies: list[dict[str, Any]] = []
+        enough = asyncio.Event()
+
+        async def collect(message: InboundMessage) -> None:
+            with contextlib.suppress(ValueError, UnicodeDecodeError, RecursionError):
+                body = json.loads(message.data)
+                if isinstance(body, dict):
+                    replies.append(body)
+                    if until is not None and until(body):
+                        enough.set()
+
+        inbox = self._transport.new_inbox()
+        subscription = await self._transport.subscribe(inbox, collect)
+        try:
+            await self._transport.publish(encoded.subject, encoded.body, reply_to=inbox)
+            # a collection window: replies carry no count, so wait for it or a match
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(window):
+                    await enough.wait()
+        finally:
+            await subscription.unsubscribe()
+        return replies
 
     @property
     def profile(self) -> str:

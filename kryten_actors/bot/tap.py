@@ -1,5 +1,10 @@
 """The routing-time look at a channel's events: tracked state, join sequence, CyTube's verdicts.
 
+History is recognised by the join sequence (see :mod:`~kryten_actors.bot.joining`); in
+the bot's first seconds against a real bridge (``kryten-robot`` with the start-up probe),
+when a join may have begun before the bot subscribed, also by age: a line CyTube wrote
+more than 3 s before the bridge published it is history.
+
 The router hands every event of a served channel to :func:`observe` before it enters
 the channel actor's mailbox. State-bearing events update the channel's
 :class:`~kryten_actors.bot.tracked.ChannelState` and join sequence here, in order, so
@@ -19,7 +24,7 @@ from kryten_actors.bot.joining import JOIN_EVENTS
 from kryten_actors.bot.outcome_rules import FEEDBACK_EVENTS
 from kryten_actors.bot.tracked import STATE_EVENTS
 from kryten_actors.errors import KrytenError
-from kryten_actors.protocol.events import decode_event
+from kryten_actors.protocol.events import ChatMessageEvent, decode_event
 
 if TYPE_CHECKING:
     from kryten_actors.bot.binding import ChannelBinding
@@ -31,6 +36,9 @@ REPLAY: Final = 1
 SKIP: Final = 2
 
 _TRACKED: Final = STATE_EVENTS | JOIN_EVENTS
+#: A chat line this much older than its envelope (CyTube's ``time`` vs the bridge's
+#: ``timestamp``) is history, not live chat.
+REPLAY_AGE_SECONDS: Final = 3.0
 _CHAT: Final = "chatmsg"
 
 
@@ -42,12 +50,10 @@ def observe(binding: ChannelBinding, event: str, data: bytes) -> int:
     join = binding.join
     if join.in_replay_window:
         if event == _CHAT:
-            if binding.replay_skip:
-                binding.counters.replayed_skipped += 1
-                return SKIP
-            binding.counters.replayed_delivered += 1
-            return REPLAY
+            return _replayed(binding)
         join.closes_history(event)
+    elif event == _CHAT and join.watching_start and _old_at_start(binding, data):
+        return _replayed(binding)
     outcomes = binding.outbox.outcomes
     feedback = event in FEEDBACK_EVENTS and len(outcomes) > 0 and outcomes.watches(event)
     if not feedback and event not in _TRACKED:
@@ -66,3 +72,26 @@ def observe(binding: ChannelBinding, event: str, data: bytes) -> int:
     if feedback:
         outcomes.observe(event, decoded, state.username)
     return DELIVER
+
+
+def _replayed(binding: ChannelBinding) -> int:
+    if binding.replay_skip:
+        binding.counters.replayed_skipped += 1
+        return SKIP
+    binding.counters.replayed_delivered += 1
+    return REPLAY
+
+
+def _old_at_start(binding: ChannelBinding, data: bytes) -> bool:
+    """A chat line seen in the bot's first seconds that CyTube wrote long before the bridge
+    published it: history of a join that began before the bot subscribed."""
+    if not binding.join.starting(binding.clock.now()):
+        return False
+    try:
+        decoded, _ = decode_event(data, event_hint=_CHAT)
+    except KrytenError:
+        return False
+    if not isinstance(decoded, ChatMessageEvent) or decoded.payload.time <= 0:
+        return False  # no time given (a test's hand-made line): nothing to judge by
+    age = (decoded.timestamp - decoded.time).total_seconds()
+    return age > REPLAY_AGE_SECONDS

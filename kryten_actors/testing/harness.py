@@ -264,6 +264,8 @@ def _config_dict(
         "profile": profile,
         "channels": entries,
         "bridge": {"probe_on_start": False, "announce": False},
+        # CyTube's answers come from the memory bus at once, if at all
+        "outcome_window": 0.05,
     }
     config.update(settings)
     return config

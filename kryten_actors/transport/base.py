@@ -138,9 +138,15 @@ class Transport(Protocol):
         ...
 
     async def publish(
-        self, subject: str, data: bytes, *, headers: Mapping[str, str] | None = None
+        self,
+        subject: str,
+        data: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        reply_to: str = "",
     ) -> None:
-        """Hand a message to the bus (buffered while reconnecting).
+        """Hand a message to the bus (buffered while reconnecting); ``reply_to`` names
+        the subject answers go to (for gathering several replies).
 
         Retried per :class:`RetryPolicy` only when it provably did not leave; after
         the last attempt raises :class:`~kryten_actors.errors.PublishError` whose
@@ -169,6 +175,19 @@ class Transport(Protocol):
         self, subject: str, handler: MessageHandler, *, queue: str = ""
     ) -> Subscription:
         """Subscribe; the interest is registered at the server when this returns."""
+        ...
+
+    def new_inbox(self) -> str:
+        """A fresh, unique subject to receive replies on."""
+        ...
+
+    async def kv_get(self, bucket: str, key: str) -> bytes | None:
+        """The value of ``key`` in the key-value bucket ``bucket`` (JetStream KV).
+
+        Returns None when the bucket or the key does not exist. Raises
+        :class:`~kryten_actors.errors.KvUnavailable` when the server offers no
+        key-value store at all (no JetStream) — callers fall back to asking.
+        """
         ...
 
     async def flush(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a per-call deadline is part of the Transport contract

@@ -20,6 +20,7 @@ from kryten_actors.errors import (
     KrytenConnectionError,
     KrytenTimeoutError,
     KrytenValidationError,
+    KvUnavailable,
     PublishError,
 )
 from kryten_actors.transport.base import (
@@ -152,6 +153,8 @@ class MemoryTransport(Transport):
         self._group_turns: dict[tuple[str, str], itertools.count[int]] = {}
         self._connected = False
         self._closed = False
+        #: The key-value store (JetStream KV stand-in), or None for "no JetStream".
+        self.kv: dict[str, dict[str, bytes]] | None = None
 
     @property
     def is_connected(self) -> bool:
@@ -249,11 +252,27 @@ class MemoryTransport(Transport):
         return len(targets) + (waiting is not None)
 
     async def publish(
-        self, subject: str, data: bytes, *, headers: Mapping[str, str] | None = None
+        self,
+        subject: str,
+        data: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        reply_to: str = "",
     ) -> None:
         self._require_connected()
-        self._route(subject, data, headers, "")
+        self._route(subject, data, headers, reply_to)
         self.stats.published += 1
+
+    def new_inbox(self) -> str:
+        return f"{INBOX_PREFIX}.{uuid.uuid4().hex}"
+
+    async def kv_get(self, bucket: str, key: str) -> bytes | None:
+        """From :attr:`kv` (``{bucket: {key: value}}``); with ``kv`` unset there is no
+        key-value store, as on a server without JetStream."""
+        self._require_connected()
+        if self.kv is None:
+            raise KvUnavailable("this memory bus has no key-value store (set .kv to add one)")
+        return self.kv.get(bucket, {}).get(key)
 
     async def request(
         self,

@@ -48,6 +48,7 @@ from kryten_actors.transport.connect_options import (
 )
 from kryten_actors.transport.listeners import ListenerSet
 from kryten_actors.transport.nats_client import TolerantClient
+from kryten_actors.transport.nats_kv import read_kv
 from kryten_actors.transport.retry import reply_timeout, send_with_retry
 
 __all__ = ["NatsTransport"]
@@ -300,13 +301,18 @@ class NatsTransport(Transport):
             await client.close()
 
     async def publish(
-        self, subject: str, data: bytes, *, headers: Mapping[str, str] | None = None
+        self,
+        subject: str,
+        data: bytes,
+        *,
+        headers: Mapping[str, str] | None = None,
+        reply_to: str = "",
     ) -> None:
         client = self._require_client()
         hdrs = dict(headers) if headers else None
         try:
             await send_with_retry(
-                lambda: client.publish(subject, data, headers=hdrs),
+                lambda: client.publish(subject, data, reply=reply_to, headers=hdrs),
                 policy=self._retry,
                 stats=self.stats,
                 subject=subject,
@@ -346,6 +352,13 @@ class NatsTransport(Transport):
             raise self._rejected(subject, exc) from exc
         self.stats.published += 1
         return reply
+
+    def new_inbox(self) -> str:
+        return self._require_client().new_inbox()
+
+    async def kv_get(self, bucket: str, key: str) -> bytes | None:
+        """See :meth:`Transport.kv_get`."""
+        return await read_kv(self._require_client(), bucket, key)
 
     def _rejected(self, subject: str, exc: nats_errors.Error) -> PublishError:
         self.stats.publish_failures += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
@@ -102,7 +103,7 @@ def chat(
     channel: str = "lounge",
 ) -> tuple[str, bytes]:
     """A chatMsg envelope."""
-    payload = {"username": user, "msg": text, "meta": {}, "time": 1_700_000_000_000}
+    payload = {"username": user, "msg": text, "meta": {}, "time": int(time.time() * 1000)}
     return envelope(profile, "chatMsg", payload, domain=domain, channel=channel)
 
 

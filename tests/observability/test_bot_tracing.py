@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ class FakeBridgeEnd:
         """Publish a chatMsg envelope as the bridge would; returns its subject."""
         event = RawEvent(
             event_name="chatMsg",
-            payload={"username": "alice", "msg": text, "meta": {}, "time": 1_700_000_000_000},
+            payload={"username": "alice", "msg": text, "meta": {}, "time": int(time.time() * 1000)},
             channel=CHANNEL,
             domain=DOMAIN,
             correlation_id=correlation_id,

@@ -36,7 +36,7 @@ _BATCH = 50  # events published between two pacing checks
 
 def chat_envelope(domain: str, channel: str, seq: int, *, username: str = "load") -> bytes:
     """A bridge-identical ``chatMsg`` envelope whose ``msg`` is ``seq``."""
-    payload = {"username": username, "msg": str(seq), "meta": {}, "time": 1795692505365}
+    payload = {"username": username, "msg": str(seq), "meta": {}, "time": int(time.time() * 1000)}
     return RawEvent(
         event_name="chatMsg", payload=payload, channel=channel, domain=domain
     ).to_bytes()

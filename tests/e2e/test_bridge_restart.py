@@ -1,0 +1,99 @@
+"""A bridge restart on the real stack: replayed history, the outage, and the rejoin.
+
+kryten-robot restarts itself after 2 quiet minutes (and on every deploy); on the rejoin
+CyTube replays its recent chat, which a bot must not answer again. This forces one
+restart with five old ``!ping`` lines in the history and checks what a person sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import ClassVar
+
+import pytest
+
+from kryten_actors import Bot, BridgeUnavailable, ChannelActor, ChatMessageEvent, on
+from tests.e2e.conftest import Person, Stack
+from tests.polling import wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
+
+
+class Pinger(ChannelActor):
+    """Answers ``!ping TAG`` with ``pong TAG``; remembers what it answered."""
+
+    answered: ClassVar[list[str]] = []
+
+    @on("chatMsg")
+    async def ping(self, event: ChatMessageEvent) -> None:
+        if event.message.startswith("!ping "):
+            tag = event.message.split()[-1]
+            type(self).answered.append(tag)
+            await self.send_chat(f"pong {tag}")
+
+
+class Quiet(ChannelActor):
+    """Handles nothing."""
+
+
+async def test_restart_replays_nothing_holds_commands_and_recovers(
+    stack: Stack, watcher: Person
+) -> None:
+    run = uuid.uuid4().hex[:6]
+    old = [f"old{run}{i}" for i in range(5)]
+    for tag in old:  # history the bot never saw live
+        await watcher.say(f"!ping {tag}")
+    await watcher.wait_for(lambda: sum(run in m for m in watcher.chat_texts()) == 5, 10, "old")
+    Pinger.answered = []
+    waiting = Bot(stack.config(), actor=Pinger)
+    failing = Bot(stack.config(bridge={"down_policy": "fail"}), actor=Quiet)
+    async with waiting, failing:
+        here = waiting.channels.binding(stack.domain, stack.channel)
+        there = failing.channels.binding(stack.domain, stack.channel)
+        assert here is not None
+        assert there is not None
+        await wait_until(
+            lambda: here.link.identity is not None and there.link.identity is not None,
+            within=5,
+            what="both bots to know which bridge process serves the channel",
+        )
+        replayed_before = here.counters.replayed_skipped
+        stack.restart_bridge()
+        await wait_until(lambda: here.link.is_down and there.link.is_down, within=30, what="down")
+        assert waiting.health().actors[f"{stack.domain}/{stack.channel}"].state == "running"
+
+        # fail: refused at once, nothing sent
+        started = time.monotonic()
+        with pytest.raises(BridgeUnavailable):
+            await failing.channel(stack.domain, stack.channel).send_chat(f"never {run}")
+        refused_in = time.monotonic() - started
+        assert refused_in < 0.1, f"BridgeUnavailable took {refused_in * 1000:.0f} ms"
+
+        # wait: held until the bridge is back, then delivered
+        held = asyncio.create_task(
+            waiting.channel(stack.domain, stack.channel).send_chat(f"held {run}")
+        )
+        await wait_until(lambda: here.link.state == "up" and here.join.settled, 60, "rejoin")
+        await asyncio.wait_for(held, 30)
+        bot_user = stack.env["BOT_USER"]
+        await watcher.wait_for(
+            lambda: f"held {run}" in watcher.said_by(bot_user), 15, "the held line"
+        )
+        # the rejoin replayed the old lines; none was answered
+        await wait_until(
+            lambda: here.counters.replayed_skipped - replayed_before >= len(old),
+            within=15,
+            what="the replayed history to be skipped",
+        )
+        assert not any(tag in old for tag in Pinger.answered), (Pinger.answered, here.counters)
+        # live again: a new !ping is answered
+        await watcher.say(f"!ping new{run}")
+        await watcher.wait_for(
+            lambda: f"pong new{run}" in watcher.said_by(bot_user), 15, "the new pong"
+        )
+        actor = waiting.health().actors[f"{stack.domain}/{stack.channel}"]
+        assert (actor.restarts, actor.failed) == (0, 0)
+    assert f"never {run}" not in watcher.said_by(bot_user)
+    assert not any(f"pong {tag}" in watcher.said_by(bot_user) for tag in old)
