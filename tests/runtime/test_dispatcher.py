@@ -93,7 +93,9 @@ async def test_a_hot_actor_delays_others_by_at_most_one_quantum() -> None:
 
     async with ActorSystem(quantum=quantum, shutdown_timeout=5.0) as system:
         hot = await system.spawn(ChildSpec("hot", lambda: Mark("hot"), mailbox_capacity=10_000))
-        colds = [await system.spawn(ChildSpec(f"c{i}", lambda i=i: Mark(f"c{i}"))) for i in range(5)]
+        colds = [
+            await system.spawn(ChildSpec(f"c{i}", lambda i=i: Mark(f"c{i}"))) for i in range(5)
+        ]
         for _ in range(1000):
             hot.tell("x")
         for cold in colds:
@@ -231,7 +233,7 @@ SCHEDULE = st.lists(
 def test_any_schedule_keeps_per_actor_order_and_loses_nothing(
     schedule: list[tuple[int, int, bool]], quantum: int
 ) -> None:
-    """Messages (actor, awaits, yield_after) arrive; handlers await 0–3 times; arrivals
+    """Messages (actor, awaits, yield_after) arrive; handlers await 0 to 3 times; arrivals
     interleave with loop turns. Every actor sees exactly its messages, in order."""
 
     async def run() -> dict[str, list[int]]:
