@@ -146,7 +146,11 @@ class Bot:
                 await self.system.start()
                 observe_runtime(self.system, self.instrumentation)
                 for ch in self.config.channels:
-                    await self.channels.start(ch.domain, ch.channel, ch.actor)
+                    if self.config.passivate_after is None:
+                        await self.channels.start(ch.domain, ch.channel, ch.actor)
+                    else:
+                        self.channels.add_passive(ch.domain, ch.channel, ch.actor)
+                self.channels.start_passivation()
                 router = await self.system.spawn(
                     ChildSpec(
                         name=ROUTER,
@@ -197,6 +201,7 @@ class Bot:
                 self.health_service = None
             # Not started when the first connect failed: then there is nothing to stop,
             # and the connection error must reach the caller unchanged.
+            await self.channels.close()
             if self.system.running:
                 # the router first, so no new events arrive while the channels drain
                 with contextlib.suppress(KrytenValidationError):
@@ -270,6 +275,7 @@ class Bot:
             on_unknown_channel=(
                 self.channels.start_unknown if self.config.spawn_unknown_channels else None
             ),
+            on_passive_channel=self.channels.activate,
             max_channels=self.config.max_channels,
         )
 

@@ -6,10 +6,11 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kryten_actors.bot.delivery import EventDelivery
+
 if TYPE_CHECKING:
     from kryten_actors.bot.sender import CommandSender
     from kryten_actors.observability.instrumentation import Instrumentation
-    from kryten_actors.transport.base import InboundMessage
 
 __all__ = ["ChannelBinding", "ChannelCounters", "EventDelivery", "TimerCall", "current_correlation"]
 
@@ -18,20 +19,6 @@ __all__ = ["ChannelBinding", "ChannelCounters", "EventDelivery", "TimerCall", "c
 current_correlation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "kryten_current_correlation", default=None
 )
-
-
-class EventDelivery:
-    """One event body on its way from the router to a channel actor (not yet decoded)."""
-
-    __slots__ = ("enqueued_at", "event", "message")
-
-    def __init__(self, message: InboundMessage, event: str, enqueued_at: float) -> None:
-        self.message = message
-        self.event = event
-        self.enqueued_at = enqueued_at
-
-    def __repr__(self) -> str:
-        return f"EventDelivery(subject={self.message.subject!r}, bytes={len(self.message.data)})"
 
 
 class TimerCall:

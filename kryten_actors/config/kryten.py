@@ -43,6 +43,8 @@ class KrytenConfig(ConfigModel):
     (``"module:Class"``) handles every channel without an ``actor`` of its own;
     ``spawn_unknown_channels`` starts that actor for events from unlisted channels, up to
     ``max_channels`` channel actors in all (later unknown channels are counted as foreign).
+    ``passivate_after`` (seconds, off by default) passivates channel actors idle that
+    long and starts configured channels passivated (see docs/concepts.md).
     """
 
     nats: NatsConfig = Field(default_factory=NatsConfig)
@@ -64,6 +66,7 @@ class KrytenConfig(ConfigModel):
     command_timeout: PositiveFloat = 10.0
     max_event_bytes: PositiveInt = 1024 * 1024
     chat_max_length: PositiveInt = 320
+    passivate_after: PositiveFloat | None = None
 
     @field_validator("channels")
     @classmethod

@@ -92,7 +92,9 @@ class Cell:
         self.guardian = guardian
         self.parent = parent
         self.path = path
-        self.mailbox = Mailbox(spec.mailbox_capacity, spec.overflow, owner=path)
+        self.mailbox = Mailbox(
+            spec.mailbox_capacity, spec.overflow, owner=path, max_bytes=spec.mailbox_max_bytes
+        )
         self.ref = ActorRef(self)
         self.context = ActorContext(self)
         self.actor = actor
@@ -251,10 +253,12 @@ class Cell:
             message = item.message
             if not item.future.done():
                 item.future.set_exception(error)
+        # fail() logs the traceback; the dead letter then keeps the error without it
+        carry_on = self.fail(error)
         self.hooks.dead_letters.record(
             message, recipient=self.path, reason=DeadLetterReason.HANDLER_FAILED, error=error
         )
-        return self.fail(error)
+        return carry_on
 
     # -- failures -------------------------------------------------------------
     def fail(self, error: BaseException) -> bool:

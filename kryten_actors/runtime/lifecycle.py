@@ -77,6 +77,7 @@ def running(cell: Cell, kind: str) -> None:
     cell.state = ActorState.RUNNING
     cell._go = True
     cell._hooked = True
+    cell.idle_since = cell.hooks.clock.now()
     cell.hooks.emit(kind, cell.path, None)
     cell.wake()
 
@@ -134,8 +135,11 @@ async def passivate(cell: Cell) -> tuple[bool, Any]:
     or messages arrived while ``on_passivate`` ran: it is then restarted in place
     with ``on_activate(state)`` and keeps serving).
     """
+    scheduler = cell._scheduler
     if cell._closing or cell.state is not ActorState.RUNNING or cell.busy:
         return False, None
+    if scheduler is not None and not scheduler.idle:
+        return False, None  # pending timers and running jobs keep an actor active
     cell._go = False
     cell._hooked = False
     state: Any = None

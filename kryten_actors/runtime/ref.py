@@ -74,6 +74,16 @@ class ActorRef:
         return len(mailbox) * 2 > mailbox.capacity
 
     @property
+    def full(self) -> bool:
+        """True when the mailbox has no room (the next ``tell`` would overflow)."""
+        return self._cell.mailbox.full
+
+    @property
+    def idle_since(self) -> float:
+        """Clock time the actor last ran out of messages (or started)."""
+        return self._cell.idle_since
+
+    @property
     def state(self) -> ActorState:
         """The actor's lifecycle state."""
         return self._cell.state

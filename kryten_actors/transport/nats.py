@@ -16,12 +16,11 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from nats import errors as nats_errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription as NatsSubscriptionHandle
 
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.errors import (
@@ -33,6 +32,7 @@ from kryten_actors.errors import (
 from kryten_actors.transport.base import (
     ConnectionListener,
     ConnectionState,
+    FrameHandler,
     InboundMessage,
     MessageHandler,
     RetryPolicy,
@@ -47,7 +47,8 @@ from kryten_actors.transport.connect_options import (
     safe_servers,
 )
 from kryten_actors.transport.listeners import ListenerSet
-from kryten_actors.transport.nats_client import TolerantClient
+from kryten_actors.transport.nats_client import LeanClient
+from kryten_actors.transport.nats_subscription import NatsSubscription
 from kryten_actors.transport.retry import reply_timeout, send_with_retry
 
 __all__ = ["NatsTransport"]
@@ -81,38 +82,6 @@ def _describe(exc: BaseException) -> str:
     return _REASONS.get(type(exc), default)
 
 
-class _NatsSubscription:
-    """A :class:`Subscription` over one nats-py subscription."""
-
-    def __init__(self, transport: NatsTransport, handle: NatsSubscriptionHandle, subject: str):
-        self._transport = transport
-        self._handle = handle
-        self._subject = subject
-        self._active = True
-
-    @property
-    def subject(self) -> str:
-        return self._subject
-
-    async def unsubscribe(self) -> None:
-        if not self._active:
-            return
-        self._active = False
-        self._transport._subscriptions.discard(self)
-        # Already closed or draining connections dropped the interest themselves.
-        with contextlib.suppress(nats_errors.Error):
-            await self._handle.unsubscribe()
-
-    async def drain(self, seconds: float) -> None:
-        """Unsubscribe at the server and wait for queued messages' handlers to finish."""
-        if not self._active:
-            return
-        self._active = False
-        with contextlib.suppress(nats_errors.Error, TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._handle.drain()  # type: ignore[no-untyped-call]
-
-
 class NatsTransport(Transport):
     """:class:`Transport` over a NATS server (``async with`` connects and closes).
 
@@ -133,12 +102,12 @@ class NatsTransport(Transport):
         self._retry = retry
         self._close_timeout = close_timeout
         self.stats = TransportStats()
-        self._client: Client | None = None
+        self._client: LeanClient | None = None
         self._connecting = False
         self._closed = False
         self._last_error: BaseException | None = None
         self._listeners = ListenerSet(lambda text: redact(text, config))
-        self._subscriptions: set[_NatsSubscription] = set()
+        self._subscriptions: set[NatsSubscription] = set()
         self._probe_prefix = ""
         self._probes: dict[str, asyncio.Future[None]] = {}
 
@@ -201,7 +170,7 @@ class NatsTransport(Transport):
             raise KrytenConnectionError(msg)
         if self._client is not None:
             return
-        client = TolerantClient()
+        client = LeanClient()
         self._client = client
         self._connecting = True
         self._last_error = None
@@ -234,7 +203,7 @@ class NatsTransport(Transport):
             async with asyncio.timeout(1.0):
                 await client.close()
 
-    def _require_client(self) -> Client:
+    def _require_client(self) -> LeanClient:
         client = self._client
         if client is None or client.is_closed:
             state = "closed" if self._closed or client is not None else "not connected"
@@ -369,6 +338,37 @@ class NatsTransport(Transport):
                 self.stats.errors += 1
                 log.exception("handler for subject %r failed", msg.subject)
 
+        return await self._subscribe(client, subject, deliver, queue=queue, frames=None)
+
+    async def subscribe_frames(self, subject: str, handler: FrameHandler) -> Subscription:
+        """Like :meth:`subscribe`, delivering ``(subject, payload, headers)`` synchronously.
+
+        The frames of this subscription skip nats-py's per-message ``Msg``, queue and
+        task (see ``nats_client.py``); with a nats-py whose parser this does not know,
+        they come through nats-py's own path to the same handler.
+        """
+        client = self._require_client()
+
+        async def deliver(msg: Msg) -> None:
+            try:
+                pause = handler(msg.subject, msg.data, msg.headers)
+                if pause is not None:
+                    await pause
+            except Exception:  # one bad message must not stop the subscription
+                self.stats.errors += 1
+                log.exception("handler for subject %r failed", msg.subject)
+
+        return await self._subscribe(client, subject, deliver, queue="", frames=handler)
+
+    async def _subscribe(
+        self,
+        client: LeanClient,
+        subject: str,
+        deliver: Callable[[Msg], Awaitable[None]],
+        *,
+        queue: str,
+        frames: FrameHandler | None,
+    ) -> Subscription:
         try:
             handle = await client.subscribe(
                 subject,
@@ -383,7 +383,9 @@ class NatsTransport(Transport):
         except nats_errors.Error as exc:
             msg = f"cannot subscribe to {subject!r} ({type(exc).__name__}); connect first"
             raise KrytenConnectionError(msg) from exc
-        subscription = _NatsSubscription(self, handle, subject)
+        subscription = NatsSubscription(client, handle, subject, self._subscriptions.discard)
+        if frames is not None:
+            client.add_frame_route(subscription.sid, frames)
         try:
             await self._round_trip(self._config.connect_timeout)
         except BaseException:
