@@ -10,7 +10,7 @@ from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, 
 from kryten_actors.bot.commands import ChannelCommands
 from kryten_actors.bot.handlers import HandlerTable, run_handlers
 from kryten_actors.errors import KrytenError, KrytenValidationError
-from kryten_actors.protocol.events import EVENT_MODELS, RawEvent, decode_event
+from kryten_actors.protocol.events import EVENT_MODELS, RawEvent, decode_event, decode_hinted
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
 
 if TYPE_CHECKING:
@@ -156,17 +156,20 @@ class ChannelActor(Actor, ChannelCommands):
             # (Unknown names still decode: their handlers may be "*" ones.)
             counters.events_handled += 1
             return
-        try:
-            event, error = decode_event(delivery.data, event_hint=hint)
-        except KrytenError as exc:
-            self._dead_letter(delivery, exc)
-            return
-        if error is not None:
-            self._dead_letter(delivery, error)
-            return
-        name = event.event_name.lower()
-        if name != hint:
-            functions = self._handler_table.functions_for(name)
+        event = decode_hinted(delivery.data, hint)
+        name = hint
+        if event is None:
+            try:
+                event, error = decode_event(delivery.data, event_hint=hint)
+            except KrytenError as exc:
+                self._dead_letter(delivery, exc)
+                return
+            if error is not None:
+                self._dead_letter(delivery, error)
+                return
+            name = event.event_name.lower()
+            if name != hint:
+                functions = self._handler_table.functions_for(name)
         if name in _TRACKED:
             self._track(name, event)
         instr = b.instrumentation

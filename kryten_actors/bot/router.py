@@ -191,14 +191,14 @@ class RouterActor(Actor):
         if self._block and ref.full:
             return self._put(ref, delivery, parsed)
         try:
-            ref.tell(delivery)
+            crowded = ref.offer(delivery)
         except MailboxFull:
             stats.mailbox_full += 1
             return None
         stats.routed += 1
         if self._instrumentation.enabled:
             self._instrumentation.record_received(event_name=parsed.event, channel=parsed.key)
-        if ref.half_full:
+        if crowded:
             # a whole socket read is routed without a pause; give the channel a turn
             # to drain before a burst overflows its mailbox
             return _YIELD

@@ -99,6 +99,17 @@ class ActorRef:
         """
         self._cell.offer(message, strict=True)
 
+    def offer(self, message: Any) -> bool:
+        """:meth:`tell`, then whether the mailbox is more than half full (one call).
+
+        A sender pushing a burst yields to the event loop when this is True, so the
+        actor drains before its overflow policy has to drop anything.
+        """
+        cell = self._cell
+        cell.offer(message, strict=True)
+        mailbox = cell.mailbox
+        return len(mailbox) * 2 > mailbox.capacity
+
     async def put(self, message: Any) -> None:
         """Like :meth:`tell`, but under ``block`` waits until the mailbox has room.
 

@@ -100,16 +100,47 @@ class _FrameParser(nats_parser.Parser):
         self._subjects: dict[bytes, str] = {}
         self.nc: LeanClient
 
-    async def parse(self, data: bytes = b"") -> None:
+    async def parse(self, data: bytes = b"") -> None:  # noqa: PLR0912 -- the hot loop, inline
         if not self.routes or self.state != nats_parser.AWAITING_CONTROL_LINE:
             await super().parse(data)
             return
         buf = self.buf
         buf.extend(data)
+        routes = self.routes
+        subjects = self._subjects
+        stats = self.nc.stats
+        size = len(buf)
         pos = 0
         try:
-            while pos < len(buf):
-                if buf.startswith(_MSG, pos) or buf.startswith(_HMSG, pos):
+            while pos < size:
+                if buf.startswith(_MSG, pos):
+                    # the hot path, inline: a MSG frame of a routed subscription
+                    eol = buf.find(_CRLF, pos)
+                    if eol < 0:
+                        break
+                    args = buf[pos + 4 : eol].split()
+                    if len(args) == 3 and (handler := routes.get(int(args[1]))) is not None:
+                        start = eol + 2
+                        end = start + int(args[2])
+                        if end + 2 > size:
+                            break  # the payload is still on its way
+                        raw_subject = bytes(args[0])
+                        subject = subjects.get(raw_subject)
+                        if subject is None:
+                            subject = self._subject(raw_subject)
+                        payload = bytes(buf[start:end])
+                        pos = end + 2
+                        stats["in_msgs"] += 1
+                        stats["in_bytes"] += end - start
+                        try:
+                            pause = handler(subject, payload, None)
+                            if pause is not None:
+                                await pause
+                        except Exception:  # noqa: BLE001 -- logged and counted; one bad message must not stop the connection
+                            self._failed(subject)
+                        continue
+                    end = await self._frame(buf, pos)
+                elif buf.startswith(_HMSG, pos):
                     end = await self._frame(buf, pos)
                 else:
                     end = await self._control(buf, pos)
@@ -119,6 +150,17 @@ class _FrameParser(nats_parser.Parser):
         finally:
             if pos:
                 del buf[:pos]
+
+    def _subject(self, raw: bytes) -> str:
+        subjects = self._subjects
+        if len(subjects) >= _SUBJECT_CACHE:
+            subjects.clear()
+        subject = subjects[raw] = raw.decode(errors="surrogateescape")
+        return subject
+
+    def _failed(self, subject: str) -> None:
+        log.exception("frame handler for subject %r failed", subject)
+        self.nc.frame_errors += 1
 
     async def _frame(self, buf: bytearray, pos: int) -> int:
         """Deliver the MSG/HMSG frame at ``pos``; its end, or -1 when incomplete."""
@@ -149,12 +191,7 @@ class _FrameParser(nats_parser.Parser):
             payload = bytes(buf[start + header_size : end])
             await nc._process_msg(sid, raw_subject, reply, payload, hdr)
             return end + 2
-        subjects = self._subjects
-        subject = subjects.get(raw_subject)
-        if subject is None:
-            if len(subjects) >= _SUBJECT_CACHE:
-                subjects.clear()
-            subject = subjects[raw_subject] = raw_subject.decode(errors="surrogateescape")
+        subject = self._subjects.get(raw_subject) or self._subject(raw_subject)
         headers = None
         if headered:
             headers = await nc._process_headers(bytes(buf[start : start + header_size]))
@@ -166,9 +203,8 @@ class _FrameParser(nats_parser.Parser):
             pause = handler(subject, payload, headers)
             if pause is not None:
                 await pause
-        except Exception:  # one bad message must not stop the connection
-            log.exception("frame handler for subject %r failed", subject)
-            nc.frame_errors += 1
+        except Exception:  # noqa: BLE001 -- logged and counted; one bad message must not stop the connection
+            self._failed(subject)
         return end + 2
 
     async def _control(self, buf: bytearray, pos: int) -> int:
