@@ -18,7 +18,12 @@ def observe_runtime(system: ActorSystem, instr: Instrumentation) -> None:
         return
 
     def on_runtime_event(event: RuntimeEvent) -> None:
-        if event.kind == "restarting":
+        if event.kind == "stalled":
+            instr.notable(
+                "kryten.loop.stall",
+                {"kryten.actor": event.path, "kryten.stall.seconds": event.delay},
+            )
+        elif event.kind == "restarting":
             error_type = type(event.error).__name__ if event.error else "none"
             instr.record_restart(actor=event.path, error_type=error_type)
             instr.notable(

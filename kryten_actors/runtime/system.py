@@ -27,6 +27,7 @@ from kryten_actors.runtime.dispatcher import DEFAULT_QUANTUM, Dispatcher
 from kryten_actors.runtime.hooks import RuntimeHooks
 from kryten_actors.runtime.policy import ChildSpec, SupervisionPolicy
 from kryten_actors.runtime.ref import ActorRef
+from kryten_actors.runtime.stall import StallMonitor
 from kryten_actors.runtime.stats import RuntimeEvent
 from kryten_actors.runtime.supervisor import DEFAULT_POLICY, Supervisor
 
@@ -41,7 +42,10 @@ class ActorSystem:
     ``policy`` supervises the top-level actors: a top-level child that exceeds its
     restart intensity is marked ``failed`` and the rest keep running. ``quantum`` is
     how many messages one actor may process before the next ready actor gets a turn
-    (the fairness bound; see ``dispatcher.py``).
+    (the fairness bound; see ``dispatcher.py``). While running, a
+    :class:`~kryten_actors.runtime.stall.StallMonitor` (``stall_monitor``) logs and
+    counts every event-loop stall longer than ``stall_threshold`` seconds with the
+    actor that caused it, and emits a ``stalled`` runtime event (``None``: off).
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class ActorSystem:
         shutdown_timeout: float = 10.0,
         name: str = "root",
         quantum: int = DEFAULT_QUANTUM,
+        stall_threshold: float | None = 0.5,
     ) -> None:
         if quantum < 1:
             raise KrytenError(f"quantum must be at least 1 message, got {quantum}")
@@ -62,6 +67,9 @@ class ActorSystem:
         self.shutdown_timeout = shutdown_timeout
         self.name = name
         self._dispatcher = Dispatcher(self.clock, self.dead_letters, quantum)
+        self.stall_monitor: StallMonitor | None = None
+        if stall_threshold is not None:
+            self.stall_monitor = StallMonitor(threshold=stall_threshold, on_stall=self._stalled)
         self._root_cell: Cell | None = None
         self._stopped = False
 
@@ -105,6 +113,8 @@ class ActorSystem:
             parent=None,
             path=f"/{self.name}",
         )
+        if self.stall_monitor is not None:
+            self.stall_monitor.start()
         await self._root_cell.start()
 
     async def stop(self) -> None:
@@ -131,6 +141,8 @@ class ActorSystem:
                 await cell.abort()
             finally:
                 await self._dispatcher.close()
+                if self.stall_monitor is not None:
+                    self.stall_monitor.stop()
 
     @property
     def root(self) -> Supervisor:
@@ -208,6 +220,9 @@ class ActorSystem:
                 stack.extend(reversed(actor.child_cells()))
 
     # -- runtime-internal -------------------------------------------------------------
+    def _stalled(self, path: str, function: str, seconds: float) -> None:
+        self._dispatcher.emit("stalled", path or function, None, seconds)
+
     def _require_root(self) -> Cell:
         if self._root_cell is None:
             raise KrytenError(

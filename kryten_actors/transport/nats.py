@@ -48,38 +48,20 @@ from kryten_actors.transport.connect_options import (
 )
 from kryten_actors.transport.listeners import ListenerSet
 from kryten_actors.transport.nats_client import LeanClient
+from kryten_actors.transport.nats_failures import (
+    NO_RESPONDERS,
+    NOT_SENT,
+    REASONS,
+    check_nkey_seed,
+    describe,
+    is_auth_failure,
+)
 from kryten_actors.transport.nats_subscription import NatsSubscription
 from kryten_actors.transport.retry import reply_timeout, send_with_retry
 
 __all__ = ["NatsTransport"]
 
 log = logging.getLogger(__name__)
-
-# Errors raised before a message was handed to the socket: resending cannot duplicate.
-_NOT_SENT: tuple[type[Exception], ...] = (
-    nats_errors.ConnectionClosedError,
-    nats_errors.ConnectionReconnectingError,
-    nats_errors.OutboundBufferLimitError,
-)
-_NO_RESPONDERS: tuple[type[Exception], ...] = (*_NOT_SENT, nats_errors.NoRespondersError)
-
-
-_REASONS: dict[type[BaseException], str] = {
-    nats_errors.NoRespondersError: (
-        "no responders: nothing is subscribed to this subject; start the service answering it"
-    ),
-    nats_errors.OutboundBufferLimitError: (
-        "NATS is reconnecting and the publish buffer (nats.pending_bytes) is full"
-    ),
-    nats_errors.MaxPayloadError: "the message is larger than the server's max_payload",
-    nats_errors.BadSubjectError: "invalid subject; check for spaces and empty tokens",
-    nats_errors.BadHeaderError: "invalid header name; use printable ASCII without ':'",
-}
-
-
-def _describe(exc: BaseException) -> str:
-    default = f"NATS connection unavailable ({type(exc).__name__}); check the server and network"
-    return _REASONS.get(type(exc), default)
 
 
 class NatsTransport(Transport):
@@ -106,6 +88,7 @@ class NatsTransport(Transport):
         self._connecting = False
         self._closed = False
         self._last_error: BaseException | None = None
+        self._auth_error: BaseException | None = None
         self._listeners = ListenerSet(lambda text: redact(text, config))
         self._subscriptions: set[NatsSubscription] = set()
         self._probe_prefix = ""
@@ -128,6 +111,9 @@ class NatsTransport(Transport):
             return
         self._last_error = exc
         if self._connecting:
+            # the first refusal of the credentials is the diagnosis, whatever follows it
+            if self._auth_error is None and is_auth_failure(exc):
+                self._auth_error = exc
             return
         self.stats.errors += 1
         detail = redact(f"{type(exc).__name__}: {exc}", self._config)
@@ -170,10 +156,11 @@ class NatsTransport(Transport):
             raise KrytenConnectionError(msg)
         if self._client is not None:
             return
+        check_nkey_seed(self._config)
         client = LeanClient()
         self._client = client
         self._connecting = True
-        self._last_error = None
+        self._last_error = self._auth_error = None
         try:
             async with asyncio.timeout(self._config.connect_timeout):
                 await client.connect(
@@ -183,9 +170,9 @@ class NatsTransport(Transport):
                     reconnected_cb=self._on_reconnected,
                     closed_cb=self._on_closed,
                 )
-        except (nats_errors.Error, OSError, TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 -- every connect failure becomes one error type
             await self._abandon(client)
-            cause = self._last_error or exc
+            cause = self._auth_error or self._last_error or exc
             raise KrytenConnectionError(connect_failure_message(self._config, cause)) from cause
         finally:
             self._connecting = False
@@ -199,7 +186,8 @@ class NatsTransport(Transport):
 
     async def _abandon(self, client: Client) -> None:
         self._client = None
-        with contextlib.suppress(nats_errors.Error, OSError, TimeoutError):
+        # nats-py asserts on closing a client whose connect never got far
+        with contextlib.suppress(nats_errors.Error, OSError, TimeoutError, AssertionError):
             async with asyncio.timeout(1.0):
                 await client.close()
 
@@ -279,8 +267,8 @@ class NatsTransport(Transport):
                 policy=self._retry,
                 stats=self.stats,
                 subject=subject,
-                retryable=_NOT_SENT,
-                describe=_describe,
+                retryable=NOT_SENT,
+                describe=describe,
             )
         except nats_errors.Error as exc:
             raise self._rejected(subject, exc) from exc
@@ -304,8 +292,8 @@ class NatsTransport(Transport):
                 policy=self._retry,
                 stats=self.stats,
                 subject=subject,
-                retryable=_NO_RESPONDERS,
-                describe=_describe,
+                retryable=NO_RESPONDERS,
+                describe=describe,
             )
         except nats_errors.TimeoutError:
             self.stats.request_timeouts += 1
@@ -317,7 +305,7 @@ class NatsTransport(Transport):
 
     def _rejected(self, subject: str, exc: nats_errors.Error) -> PublishError:
         self.stats.publish_failures += 1
-        reason = _REASONS.get(type(exc), f"{type(exc).__name__}: {exc}")
+        reason = REASONS.get(type(exc), f"{type(exc).__name__}: {exc}")
         return PublishError(f"cannot publish to {subject!r}: {reason}", subject=subject, attempts=1)
 
     async def subscribe(
