@@ -11,6 +11,7 @@ from kryten_actors.bot.commands import ChannelCommands
 from kryten_actors.bot.handlers import HandlerTable, run_handlers
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.protocol.events import EVENT_MODELS, RawEvent, decode_event, decode_hinted
+from kryten_actors.protocol.validation import to_kryten_error
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
 
 if TYPE_CHECKING:
@@ -165,7 +166,8 @@ class ChannelActor(Actor, ChannelCommands):
                 self._dead_letter(delivery, exc)
                 return
             if error is not None:
-                self._dead_letter(delivery, error)
+                # a ValidationError holds its whole input: keep only what it says
+                self._dead_letter(delivery, to_kryten_error(error, what="event", hint=_HINT))
                 return
             name = event.event_name.lower()
             if name != hint:
@@ -237,4 +239,5 @@ class ChannelActor(Actor, ChannelCommands):
 
 
 _Handler = Callable[..., Awaitable[Any]]
+_HINT = "The payload does not fit the event's typed model; the event was dead-lettered."
 _TRACKED = frozenset({_RANK, _LOGIN, _SET_CURRENT, _CHANGE_MEDIA})

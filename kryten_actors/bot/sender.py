@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -13,6 +14,10 @@ from kryten_actors.protocol.results import CommandResult
 from kryten_actors.transport.base import Transport
 
 __all__ = ["CommandSender", "SenderStats"]
+
+#: A publish does not suspend (nats-py buffers it); a loop of awaited sends yields to the
+#: event loop this often, so other channels (and the handler watchdog) get their turn.
+YIELD_EVERY = 32
 
 
 @dataclass(slots=True)
@@ -113,4 +118,6 @@ class CommandSender:
             self.stats.failed += 1
             raise
         self.stats.sent += 1
+        if not encoded.expects_reply and self.stats.sent % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         return result.model_copy(update={"correlation_id": cid})

@@ -184,9 +184,13 @@ class DeadLetters:
 
 
 def _drop_tracebacks(error: BaseException) -> None:
+    """Unpin what an error references: tracebacks, and a suppressed (hidden) context,
+    which for ``raise ... from None`` around a parser error holds the whole input."""
     seen = 0
     current: BaseException | None = error
     while current is not None and seen < _CHAIN_LIMIT:
         current.__traceback__ = None
+        if current.__suppress_context__:
+            current.__context__ = None
         current = current.__cause__ or current.__context__
         seen += 1
