@@ -54,7 +54,7 @@ class StallMonitor:
         self,
         *,
         threshold: float = 0.5,
-        interval: float = 0.1,
+        interval: float = 0.25,
         on_stall: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.threshold = threshold
