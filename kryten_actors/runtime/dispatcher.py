@@ -115,6 +115,8 @@ class Dispatcher:
         quantum = self.quantum
         loop = asyncio.get_running_loop()
         me = asyncio.current_task()
+        now = self.clock.now
+        stamp = now()  # idle_since of cells this pass leaves idle (one clock read a pass)
         done = 0
         try:
             while not self._closed:
@@ -123,6 +125,7 @@ class Dispatcher:
                     self._maybe_quiet()
                     wakeup = self._wakeup = loop.create_future()
                     await wakeup
+                    stamp = now()
                     continue
                 cell = ready.popleft()
                 self.turns += 1
@@ -133,10 +136,13 @@ class Dispatcher:
                     self._task = self._new_task(loop) if ready else None
                     await cell.finish_in_task(outcome)
                     return
+                if not cell.queued:
+                    cell.idle_since = stamp
                 done += outcome
                 if done >= _YIELD_AFTER:
                     done = 0
                     await asyncio.sleep(0)  # let I/O and other tasks run between turns
+                    stamp = now()
         finally:
             if self._task is me:
                 self._task = None

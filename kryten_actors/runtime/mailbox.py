@@ -189,6 +189,36 @@ class Mailbox:
             self._wake_one(waiters)
         return item
 
+    def take(self, limit: int) -> list[Any]:
+        """Remove and return up to ``limit`` of the oldest messages, oldest first.
+
+        One call for a batch; :meth:`requeue` puts back what was not processed.
+        """
+        queue = self._queue
+        if len(queue) <= limit:
+            items = list(queue)
+            queue.clear()
+        else:
+            popleft = queue.popleft
+            items = [popleft() for _ in range(limit)]
+        if self.max_bytes is not None:
+            self.nbytes -= sum(getattr(item, "nbytes", 0) for item in items)
+        waiters = self._room_waiters
+        if waiters:
+            for _ in items:
+                self._wake_one(waiters)
+        return items
+
+    def requeue(self, items: list[Any]) -> None:
+        """Put ``items`` (taken, not processed) back at the front, in order."""
+        if not items:
+            return
+        if self._queue is _IDLE:
+            self._queue = deque()
+        self._queue.extendleft(reversed(items))
+        if self.max_bytes is not None:
+            self.nbytes += sum(getattr(item, "nbytes", 0) for item in items)
+
     def take_all(self) -> list[Any]:
         """Remove and return every queued message, oldest first, and wake all waiters."""
         items = list(self._queue)
