@@ -177,7 +177,7 @@ class ChannelActor(Actor, ChannelCommands):
         instr = b.instrumentation
         token = current_correlation.set(event.correlation_id)
         try:
-            if instr.enabled:
+            if instr.enabled and instr.observes(event.correlation_id, delivery.headers):
                 scope = instr.process(
                     subject=delivery.subject,
                     event_name=event.event_name,

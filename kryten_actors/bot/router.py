@@ -196,7 +196,7 @@ class RouterActor(Actor):
             stats.mailbox_full += 1
             return None
         stats.routed += 1
-        if self._instrumentation.enabled:
+        if self._instrumentation.counts_events:
             self._instrumentation.record_received(event_name=parsed.event, channel=parsed.key)
         if crowded:
             # a whole socket read is routed without a pause; give the channel a turn
@@ -213,7 +213,7 @@ class RouterActor(Actor):
             self.stats.mailbox_full += 1
             return
         self.stats.routed += 1
-        if self._instrumentation.enabled:
+        if self._instrumentation.counts_events:
             self._instrumentation.record_received(event_name=parsed.event, channel=parsed.key)
 
     def _parse(self, subject: str) -> ParsedEventSubject | None:
