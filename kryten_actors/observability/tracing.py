@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 
@@ -52,7 +51,6 @@ from kryten_actors.observability.settings import TelemetrySettings, resolve_sett
 __all__ = ["OtelInstrumentation", "instrumentation_from_config"]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NIL_UUID = "00000000-0000-0000-0000-000000000000"
 AttributeValue = str | int | float | bool
 
@@ -118,9 +116,14 @@ class OtelInstrumentation:
         bound = self._root_bound
         if bound is None:
             return False
-        if _CANONICAL_UUID.fullmatch(correlation_id):
-            # the sampler reads the low 56 bits: the last 14 hex digits, without a UUID object
-            low = int(correlation_id[21:23] + correlation_id[24:], 16)
+        if len(correlation_id) == 36 and correlation_id[23] == "-":
+            # The sampler reads the low 56 bits: the last 14 hex digits, read without a UUID
+            # object. (A malformed ID of this shape is sampled on its digits rather than on
+            # a random trace ID: the same 1-in-N odds.)
+            try:
+                low = int(correlation_id[21:23] + correlation_id[24:], 16)
+            except ValueError:
+                return False
             return low >= bound and correlation_id != _NIL_UUID
         trace_id = trace_id_from_correlation(correlation_id)
         return trace_id is not None and trace_id & RandomBitsRatioSampler.TRACE_ID_LIMIT >= bound

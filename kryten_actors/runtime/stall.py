@@ -54,11 +54,13 @@ class StallMonitor:
         self,
         *,
         threshold: float = 0.5,
-        interval: float = 0.25,
+        interval: float | None = None,
         on_stall: Callable[[str, str, float], None] | None = None,
     ) -> None:
         self.threshold = threshold
-        self.interval = interval
+        # one heartbeat and one check per threshold: a stall is seen within two of them,
+        # and an idle process wakes only a few times a second
+        self.interval = interval if interval is not None else threshold
         self._on_stall = on_stall
         #: Stalls seen, their total and the longest duration (seconds).
         self.stalls = 0

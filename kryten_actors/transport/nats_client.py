@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from nats.aio.client import Client
@@ -40,6 +41,9 @@ __all__ = ["LEAN_PARSER_SUPPORTED", "LeanClient", "TolerantClient"]
 log = logging.getLogger(__name__)
 
 _MSG = b"MSG "
+# What nats-server sends for a message without reply or headers; anything else (a reply
+# subject, odd spacing, a split line) takes the general path.
+_PLAIN_MSG = re.compile(rb"MSG ([^ \r\n]+) ([0-9]+) ([0-9]+)\r\n")
 _HMSG = b"HMSG "
 _H = ord("H")
 _CRLF = b"\r\n"
@@ -97,6 +101,7 @@ class _FrameParser(nats_parser.Parser):
     def __init__(self, nc: LeanClient) -> None:
         super().__init__(nc)
         self.routes: dict[int, FrameHandler] = {}
+        self._by_sid: dict[bytes, FrameHandler] = {}  # the same, keyed by the sid's digits
         self._subjects: dict[bytes, str] = {}
         self.nc: LeanClient
 
@@ -106,25 +111,23 @@ class _FrameParser(nats_parser.Parser):
             return
         buf = self.buf
         buf.extend(data)
-        routes = self.routes
+        by_sid = self._by_sid
         subjects = self._subjects
         stats = self.nc.stats
+        match = _PLAIN_MSG.match
         size = len(buf)
         pos = 0
         try:
             while pos < size:
                 if buf.startswith(_MSG, pos):
-                    # the hot path, inline: a MSG frame of a routed subscription
-                    eol = buf.find(_CRLF, pos)
-                    if eol < 0:
-                        break
-                    args = buf[pos + 4 : eol].split()
-                    if len(args) == 3 and (handler := routes.get(int(args[1]))) is not None:
-                        start = eol + 2
-                        end = start + int(args[2])
+                    # the hot path, inline: a plain MSG frame of a routed subscription
+                    frame = match(buf, pos)
+                    if frame is not None and (handler := by_sid.get(frame[2])) is not None:
+                        start = frame.end()
+                        end = start + int(frame[3])
                         if end + 2 > size:
                             break  # the payload is still on its way
-                        raw_subject = bytes(args[0])
+                        raw_subject = frame[1]
                         subject = subjects.get(raw_subject)
                         if subject is None:
                             subject = self._subject(raw_subject)
@@ -247,6 +250,7 @@ class LeanClient(TolerantClient):
         if not isinstance(parser, _FrameParser):
             return False
         parser.routes[sid] = handler
+        parser._by_sid[str(sid).encode()] = handler
         return True
 
     def remove_frame_route(self, sid: int) -> None:
@@ -254,3 +258,4 @@ class LeanClient(TolerantClient):
         parser = self._ps
         if isinstance(parser, _FrameParser):
             parser.routes.pop(sid, None)
+            parser._by_sid.pop(str(sid).encode(), None)

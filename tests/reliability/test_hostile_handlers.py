@@ -155,12 +155,12 @@ async def test_a_send_loop_yields_to_other_channels(nats_server: NatsServer) -> 
 
 
 class Blocker(ChannelActor):
-    """``block`` blocks the event loop for a second (what not to do)."""
+    """``block`` blocks the event loop for 1.5 s (what not to do)."""
 
     @on("chatMsg")
     async def chat(self, event: ChatMessageEvent) -> None:
         if event.msg == "block":
-            time.sleep(1.0)  # noqa: ASYNC251 -- the misbehaviour under test
+            time.sleep(1.5)  # noqa: ASYNC251 -- the misbehaviour under test
 
 
 async def test_a_blocking_handler_is_detected_and_named(
