@@ -133,7 +133,7 @@ async def _bot(
     chunks = frames(channels, events, sid)
     sink = _Sink()
     if stage == "parse":
-        routes[sid] = lambda subject, data, headers: None
+        client.add_frame_route(sid, lambda subject, data, headers: None)
     elif stage == "route":
         refs = bot.channels.table.refs
         for key in list(refs):
