@@ -73,7 +73,14 @@ class Dispatcher:
             if not wakeup.done():
                 wakeup.set_result(None)
         elif self._task is None and not self._closed:
-            self._task = self._new_task(asyncio.get_running_loop())
+            self._start()
+
+    def _start(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # told from outside the loop: the next turn of the loop starts it
+        self._task = self._new_task(loop)
 
     def drain_started(self) -> None:
         self._drains += 1
@@ -100,6 +107,8 @@ class Dispatcher:
 
     async def quiet(self) -> None:
         """Wait until nothing is queued and no drain task runs."""
+        if self._ready and self._task is None and not self._closed:
+            self._start()
         while self.working:
             self._quiet = self._quiet or asyncio.Event()
             self._quiet.clear()

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from kryten_actors.errors import HandlerError
 from kryten_actors.runtime import Actor, ActorState, ActorSystem, ChildSpec, OverflowPolicy
@@ -278,3 +279,97 @@ def test_any_schedule_keeps_per_actor_order_and_loses_nothing(
 def test_a_quantum_below_one_is_refused(quantum: int) -> None:
     with pytest.raises(Exception, match="quantum"):
         ActorSystem(quantum=quantum)
+
+
+# -- a stateful model: order and isolation under blocking handlers ---------------------
+ACTORS = 3
+
+
+class DispatcherMachine(RuleBasedStateMachine):
+    """Actors get plain and awaiting messages and gates that hold them; the loop turns.
+
+    Invariants: an actor has handled a prefix of what it was sent, in order, never twice;
+    once the loop settles, every actor not held at a gate has handled everything, so a
+    held actor never holds up the others.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.sent: list[list[int]] = [[] for _ in range(ACTORS)]
+        self.seen: list[list[int]] = [[] for _ in range(ACTORS)]
+        self.gates: list[asyncio.Event | None] = [None] * ACTORS
+        self.seq = 0
+        self.system = ActorSystem(quantum=3, shutdown_timeout=5.0, stall_threshold=None)
+        self.loop.run_until_complete(self.system.start())
+        self.refs = [self.loop.run_until_complete(self._spawn(i)) for i in range(ACTORS)]
+
+    async def _spawn(self, index: int) -> Any:
+        machine = self
+
+        class Modelled(Actor):
+            async def receive(self, message: tuple[int, int, asyncio.Event | None]) -> None:
+                seq, awaits, gate = message
+                for _ in range(awaits):
+                    await asyncio.sleep(0)
+                if gate is not None:
+                    await gate.wait()
+                machine.seen[index].append(seq)
+
+        return await self.system.spawn(ChildSpec(f"m{index}", Modelled, mailbox_capacity=10_000))
+
+    def _send(self, actor: int, awaits: int, gate: asyncio.Event | None) -> None:
+        async def tell() -> None:  # from inside the loop, as senders are
+            self.refs[actor].tell((self.seq, awaits, gate))
+
+        self.loop.run_until_complete(tell())
+        self.sent[actor].append(self.seq)
+        self.seq += 1
+
+    @rule(actor=st.integers(0, ACTORS - 1), awaits=st.integers(0, 2))
+    def tell(self, actor: int, awaits: int) -> None:
+        self._send(actor, awaits, None)
+
+    @rule(actor=st.integers(0, ACTORS - 1))
+    def hold(self, actor: int) -> None:
+        if self.gates[actor] is None:
+            self.gates[actor] = asyncio.Event()
+            self._send(actor, 0, self.gates[actor])
+
+    @rule(actor=st.integers(0, ACTORS - 1))
+    def release(self, actor: int) -> None:
+        gate, self.gates[actor] = self.gates[actor], None
+        if gate is not None:
+            gate.set()
+
+    @rule(turns=st.integers(1, 5))
+    def turn(self, turns: int) -> None:
+        for _ in range(turns):
+            self.loop.run_until_complete(asyncio.sleep(0))
+
+    @rule()
+    def settle(self) -> None:
+        for _ in range(200):
+            self.loop.run_until_complete(asyncio.sleep(0))
+        for actor in range(ACTORS):
+            if self.gates[actor] is None:
+                assert self.seen[actor] == self.sent[actor], f"m{actor} was held up"
+
+    @invariant()
+    def handled_a_prefix_in_order(self) -> None:
+        for actor in range(ACTORS):
+            assert self.seen[actor] == self.sent[actor][: len(self.seen[actor])]
+
+    def teardown(self) -> None:
+        for actor in range(ACTORS):
+            self.release(actor)
+        self.loop.run_until_complete(self.system.idle(5.0))
+        assert self.seen == self.sent
+        self.loop.run_until_complete(self.system.stop())
+        self.loop.close()
+
+
+DispatcherMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None
+)
+test_dispatcher_model = DispatcherMachine.TestCase
