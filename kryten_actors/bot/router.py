@@ -188,7 +188,7 @@ class RouterActor(Actor):
             if ref is None:
                 return None
         delivery = EventDelivery(subject, data, headers, parsed.event, self._now())
-        if self._block and ref.full:
+        if self._block and not ref.fits(delivery):
             return self._put(ref, delivery, parsed)
         try:
             crowded = ref.offer(delivery)

@@ -128,6 +128,15 @@ class Mailbox:
             return True
         return len(self._queue) >= self.capacity
 
+    def fits(self, item: Any) -> bool:
+        """True when :meth:`put` would accept ``item`` without overflowing."""
+        queue = self._queue
+        if len(queue) >= self.capacity:
+            return False
+        if self.max_bytes is None or not queue:
+            return True
+        return self.nbytes + getattr(item, "nbytes", 0) <= self.max_bytes
+
     def put(self, item: Any) -> Any:
         """Enqueue ``item`` without ever waiting.
 
@@ -232,12 +241,13 @@ class Mailbox:
         if not self._queue:
             self._queue = _IDLE
 
-    async def wait_for_room(self) -> None:
-        """Wait until :meth:`put` would not overflow (or :meth:`wake_all` is called).
+    async def wait_for_room(self, item: Any = None) -> None:
+        """Wait until :meth:`put` would not overflow — would accept ``item``, when given —
+        (or :meth:`wake_all` is called).
 
         Waiters are woken one per freed slot, in the order they started waiting.
         """
-        while self.full:
+        while self.full if item is None else not self.fits(item):
             waiters = self._room_waiters
             if waiters is None:
                 waiters = self._room_waiters = deque()

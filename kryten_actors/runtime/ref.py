@@ -73,10 +73,9 @@ class ActorRef:
         mailbox = self._cell.mailbox
         return len(mailbox) * 2 > mailbox.capacity
 
-    @property
-    def full(self) -> bool:
-        """True when the mailbox has no room (the next ``tell`` would overflow)."""
-        return self._cell.mailbox.full
+    def fits(self, message: Any) -> bool:
+        """True when the mailbox would take ``message`` now (room by count and bytes)."""
+        return self._cell.mailbox.fits(message)
 
     @property
     def idle_since(self) -> float:
@@ -118,8 +117,8 @@ class ActorRef:
         cell = self._cell
         mailbox = cell.mailbox
         if mailbox.policy is OverflowPolicy.BLOCK:
-            while mailbox.full and cell.accepting:
-                await mailbox.wait_for_room()
+            while not mailbox.fits(message) and cell.accepting:
+                await mailbox.wait_for_room(message)
         cell.offer(message, strict=True)
 
     async def ask(self, message: Any, *, timeout: float = 5.0) -> Any:  # noqa: ASYNC109 -- ask's contract
