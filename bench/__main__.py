@@ -20,13 +20,13 @@ from bench.processes import ROOT
 from bench.report import machine_notes, write_section
 from kryten_actors.transport.server import NatsServer
 
-BENCHMARKS = ("throughput", "latency", "scale", "supervision", "tracing_overhead")
+BENCHMARKS = ("throughput", "profile", "latency", "scale", "supervision", "tracing_overhead")
 _CASE_TIMEOUT = 600.0
 
 
 async def _run_case(spec: dict[str, Any]) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
+        spec.get("python") or sys.executable,
         "-m",
         "bench.worker",
         json.dumps(spec),
@@ -71,7 +71,7 @@ async def _run_benchmark(name: str, quick: bool, write: bool) -> None:
 
 
 def _label(spec: dict[str, Any]) -> str:
-    skip = {"case", "url", "quick"}
+    skip = {"case", "url", "quick", "python"}
     return " ".join(
         f"{k}={v}" for k, v in spec.items() if k not in skip and not isinstance(v, list | dict)
     )

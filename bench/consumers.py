@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import nats
 
 from bench.envelopes import DOMAIN
+from bench.peers import PEERS, peer_consumer
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.client import KrytenClient
@@ -172,5 +173,7 @@ async def run_consumer(
         return await _bot(url, tally, ready, stop, options)
     if kind == "client":
         return await _client(url, tally, ready, stop, options)
-    msg = f"unknown consumer {kind!r}; use one of {CONSUMERS}"
+    if kind in PEERS:
+        return await peer_consumer(kind, url, tally, ready, stop, options)
+    msg = f"unknown consumer {kind!r}; use one of {CONSUMERS} or {PEERS}"
     raise ValueError(msg)

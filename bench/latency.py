@@ -23,8 +23,9 @@ from kryten_actors.bot.handlers import on
 from kryten_actors.protocol.events import ChatMessageEvent
 
 NAME = "latency"
-RATES = (1_000, 5_000, 20_000)
-CHANNELS = 100
+RATES = (1_000, 5_000, 10_000, 20_000)
+CHANNEL_COUNTS = (100, 1_000)
+COMMAND_CHANNELS = 100
 CAPACITY = 1000
 OVERFLOW = "drop_newest"  # the default: a late event is dropped (and counted), never waited for
 WARMUP = 0.1
@@ -44,9 +45,17 @@ class CommandingActor(ChannelActor):
 def plan(quick: bool) -> list[dict[str, Any]]:
     seconds = 2.0 if quick else 6.0
     return [
-        {"case": NAME, "consumer": kind, "offered": rate, "events": int(rate * seconds)}
+        {
+            "case": NAME,
+            "consumer": kind,
+            "offered": rate,
+            "channels": channels,
+            "events": int(rate * seconds),
+        }
+        for channels in CHANNEL_COUNTS
         for rate in RATES
         for kind in ("raw", "bot", "command")
+        if kind != "command" or channels == COMMAND_CHANNELS
     ]
 
 
@@ -64,7 +73,7 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         result = await measure(
             kind,
             spec["url"],
-            channels=CHANNELS,
+            channels=spec["channels"],
             events=spec["events"],
             rate=spec["offered"],
             options=options,
@@ -76,7 +85,7 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         result = await measure(
             "bot",
             spec["url"],
-            channels=CHANNELS,
+            channels=spec["channels"],
             events=spec["events"],
             rate=spec["offered"],
             options=options,
@@ -99,30 +108,31 @@ def _drop_raw(result: dict[str, Any]) -> dict[str, Any]:
 def summarize(results: list[dict[str, Any]]) -> str:
     rows = []
     notes = []
-    by_rate: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+    cells: dict[tuple[int, int], dict[str, dict[str, Any]]] = defaultdict(dict)
     for r in results:
-        by_rate[r["offered"]][r["consumer"]] = r
+        cells[(r["channels"], r["offered"])][r["consumer"]] = r
         if r["lost"]:
             notes.append(f"- {r['consumer']} at {r['offered']}/s LOST {r['lost']} events")
         if r["consumer"] == "command" and r["commands_arrived"] != r["published"]:
             missing = r["published"] - r["commands_arrived"]
             notes.append(f"- command at {r['offered']}/s: {missing} commands did not arrive")
-    for rate in sorted(by_rate):
-        runs = by_rate[rate]
-        row: list[object] = [rate]
+    for channels, rate in sorted(cells):
+        runs = cells[(channels, rate)]
+        row: list[object] = [channels, rate]
         for kind, key in (("raw", "handler"), ("bot", "handler"), ("command", "command")):
             s = runs.get(kind, {}).get(key) if kind in runs and not runs[kind]["lost"] else None
             row += [s["p50"], s["p99"], s["max"]] if s else [None, None, None]
         rows.append(row)
     head = (
-        f"{CHANNELS} channels, round-robin; mailbox capacity {CAPACITY}, overflow "
-        f"`{OVERFLOW}`; milliseconds; the first {WARMUP:.0%} of each run is warm-up. "
-        "Event → handler is measured when the handler starts with the decoded event "
-        "(after `json.loads` for raw nats-py); event → command when the independent "
-        "subscriber receives the `sendChat` the handler sent."
+        f"Round-robin over the channels; mailbox capacity {CAPACITY}, overflow `{OVERFLOW}`; "
+        f"milliseconds; the first {WARMUP:.0%} of each run is warm-up. Event → handler is "
+        "measured when the handler starts with the decoded event (after `json.loads` for raw "
+        "nats-py); event → command (at 100 channels) when the independent subscriber receives "
+        "the `sendChat` the handler sent (kryten-robot request/reply)."
     )
     body = table(
         [
+            "channels",
             "offered ev/s",
             "raw p50",
             "raw p99",

@@ -21,10 +21,12 @@ from bench.report import table
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.handlers import on
+from kryten_actors.config import load_config
 from kryten_actors.protocol.events import ChatMessageEvent
 
 NAME = "scale"
-SIZES = (0, 1_000, 10_000)
+SIZES = (0, 1_000, 10_000, 100_000)
+PASSIVATE_AFTER = 300.0
 CAPACITY = 1000
 OVERFLOW = "drop_newest"
 
@@ -46,7 +48,12 @@ def _rss_kib() -> int:
 
 def plan(quick: bool) -> list[dict[str, Any]]:
     idle = 2.0 if quick else 5.0
-    return [{"case": NAME, "actors": n, "idle_seconds": idle} for n in SIZES]
+    return [
+        {"case": NAME, "actors": n, "idle_seconds": idle, "passivate": passivate}
+        for passivate in (False, True)
+        for n in SIZES
+        if passivate or n <= 10_000
+    ]
 
 
 async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
@@ -54,13 +61,22 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
     gc.collect()
     rss_before = _rss_kib()
     started = time.perf_counter()
-    config = bot_config(spec["url"], channel_names(n), capacity=CAPACITY, overflow=OVERFLOW)
+    extra = {"passivate_after": PASSIVATE_AFTER} if spec.get("passivate") else None
+    config = load_config(
+        bot_config(spec["url"], channel_names(n), capacity=CAPACITY, overflow=OVERFLOW, extra=extra)
+    )
     bot = Bot(config, actor=IdleActor)
     built = time.perf_counter()
+    gc.collect()
+    rss_config = _rss_kib()
+    configured = time.perf_counter()
     await bot.start()
     running = time.perf_counter()
     gc.collect()
     rss_after = _rss_kib()
+    health_started = time.perf_counter()
+    bot.health()
+    health_s = time.perf_counter() - health_started
     tasks = len(asyncio.all_tasks())
     cpu_before, wall_before = time.process_time(), time.perf_counter()
     await asyncio.sleep(spec["idle_seconds"])  # the measurement: nothing happens
@@ -70,7 +86,10 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
     await bot.stop()
     return {
         "construct_s": built - started,
-        "start_s": running - built,
+        "start_s": running - configured,
+        "health_s": health_s,
+        "rss_config_kib": rss_config - rss_before,
+        "passivated": bot.channels.passivated,
         "stop_s": time.perf_counter() - stop_started,
         "rss_delta_kib": rss_after - rss_before,
         "rss_kib": rss_after,
@@ -80,41 +99,53 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def summarize(results: list[dict[str, Any]]) -> str:
-    base = next((r for r in results if r["actors"] == 0), None)
     rows = []
-    for r in sorted(results, key=lambda r: r["actors"]):
-        n = r["actors"]
-        per_actor = (
-            (r["rss_delta_kib"] - base["rss_delta_kib"]) / n if base is not None and n else None
-        )
-        rows.append(
-            [
-                n,
-                r["construct_s"] + r["start_s"],
-                r["construct_s"],
-                r["start_s"],
-                r["rss_kib"] / 1024,
-                r["rss_delta_kib"] / 1024,
-                per_actor,
-                r["tasks"],
-                r["idle_cpu_pct"],
-                r["stop_s"],
-            ]
-        )
+    for passivate in (False, True):
+        runs = sorted((r for r in results if bool(r.get("passivate")) == passivate), key=_size)
+        base = next((r for r in runs if r["actors"] == 0), None)
+        for r in runs:
+            n = r["actors"]
+            per = beyond = None
+            if base is not None and n:
+                per = (r["rss_delta_kib"] - base["rss_delta_kib"]) / n
+                config = r["rss_config_kib"] - base["rss_config_kib"]
+                beyond = (r["rss_delta_kib"] - base["rss_delta_kib"] - config) / n
+            rows.append(
+                [
+                    "passivated" if passivate else "running",
+                    n,
+                    r["construct_s"] + r["start_s"],
+                    r["construct_s"],
+                    r["start_s"],
+                    r["rss_kib"] / 1024,
+                    per,
+                    beyond,
+                    r["health_s"],
+                    r["tasks"],
+                    r["idle_cpu_pct"],
+                    r["stop_s"],
+                ]
+            )
     head = (
-        f"Bot on NATS (kryten-robot profile, one wildcard subscription), idle channel actors "
-        f"with one `@on` handler; mailbox capacity {CAPACITY}, overflow `{OVERFLOW}`. "
-        "RSS per actor = (ΔRSS(n) - ΔRSS(0)) / n, including each channel's config entry."
+        "Bot on NATS (kryten-robot profile, one wildcard subscription), channel actors with "
+        f"one `@on` handler and no traffic; mailbox capacity {CAPACITY}, overflow `{OVERFLOW}`. "
+        "*running*: every configured channel's actor started (today's default); "
+        f"*passivated*: `passivate_after: {PASSIVATE_AFTER:g}` — channels start passivated "
+        "and an actor exists only once its channel has traffic. KiB per channel = "
+        "(ΔRSS(n) - ΔRSS(0)) / n with the config entry; *beyond config* subtracts what "
+        "building the config grew RSS by."
     )
     body = table(
         [
-            "actors",
+            "mode",
+            "channels",
             "start-up s",
             "Bot() s",
             "start() s",
             "RSS MiB",
-            "ΔRSS MiB",
-            "KiB / actor",
+            "KiB / channel",
+            "KiB beyond config",
+            "health() s",
             "asyncio tasks",
             "idle CPU %",
             "stop() s",
@@ -122,3 +153,7 @@ def summarize(results: list[dict[str, Any]]) -> str:
         rows,
     )
     return f"{head}\n\n{body}"
+
+
+def _size(result: dict[str, Any]) -> int:
+    return int(result["actors"])

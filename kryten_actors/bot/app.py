@@ -155,7 +155,11 @@ class Bot:
                 await self.system.start()
                 observe_runtime(self.system, self.instrumentation)
                 for ch in self.config.channels:
-                    await self.channels.start(ch.domain, ch.channel, ch.actor)
+                    if self.config.passivate_after is None:
+                        await self.channels.start(ch.domain, ch.channel, ch.actor)
+                    else:
+                        self.channels.add_passive(ch.domain, ch.channel, ch.actor)
+                self.channels.start_passivation()
                 router = await self.system.spawn(
                     ChildSpec(
                         name=ROUTER,
@@ -210,13 +214,14 @@ class Bot:
             await self.bridges.stop()
             # Not started when the first connect failed: then there is nothing to stop,
             # and the connection error must reach the caller unchanged.
+            await self.channels.close()
             if self.system.running:
                 # the router first, so no new events arrive while the channels drain
                 with contextlib.suppress(KrytenValidationError):
                     await self.system.stop_child(ROUTER)
                 await self.system.stop()
             # chat lines the handlers queued before they finished still go out
-            await self.channels.close(self.config.shutdown_timeout)
+            await self.channels.close_outboxes(self.config.shutdown_timeout)
         finally:
             if self._owns_instrumentation:
                 await self.instrumentation.shutdown()
@@ -285,6 +290,7 @@ class Bot:
             on_unknown_channel=(
                 self.channels.start_unknown if self.config.spawn_unknown_channels else None
             ),
+            on_passive_channel=self.channels.activate,
             max_channels=self.config.max_channels,
         )
 

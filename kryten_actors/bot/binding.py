@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kryten_actors.bot.bridge import BridgeLink
+from kryten_actors.bot.delivery import EventDelivery
 from kryten_actors.bot.joining import JoinTracker
 from kryten_actors.bot.outbox import ChannelOutbox
 from kryten_actors.bot.tracked import ChannelState
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from kryten_actors.protocol.events import RawEvent
     from kryten_actors.protocol.subjects import SubjectScheme
     from kryten_actors.runtime import Clock
-    from kryten_actors.transport.base import InboundMessage
 
 __all__ = ["ChannelBinding", "ChannelCounters", "EventDelivery", "TimerCall", "current_correlation"]
 
@@ -28,26 +28,6 @@ __all__ = ["ChannelBinding", "ChannelCounters", "EventDelivery", "TimerCall", "c
 current_correlation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "kryten_current_correlation", default=None
 )
-
-
-class EventDelivery:
-    """One event body on its way from the router to a channel actor (not yet decoded).
-
-    ``replay`` is true for chat history CyTube replayed on a (re)join.
-    """
-
-    __slots__ = ("enqueued_at", "event", "message", "replay")
-
-    def __init__(
-        self, message: InboundMessage, event: str, enqueued_at: float, replay: bool = False
-    ) -> None:
-        self.message = message
-        self.event = event
-        self.enqueued_at = enqueued_at
-        self.replay = replay
-
-    def __repr__(self) -> str:
-        return f"EventDelivery(subject={self.message.subject!r}, bytes={len(self.message.data)})"
 
 
 class TimerCall:

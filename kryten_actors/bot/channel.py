@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, current_correlation
 from kryten_actors.bot.commands import ChannelCommands
 from kryten_actors.bot.handlers import HandlerTable, run_handlers
 from kryten_actors.errors import KrytenError, KrytenValidationError
-from kryten_actors.protocol.events import RawEvent, decode_event
+from kryten_actors.protocol.events import EVENT_MODELS, RawEvent, decode_event, decode_hinted
+from kryten_actors.protocol.validation import to_kryten_error
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
 
 if TYPE_CHECKING:
@@ -142,17 +144,20 @@ class ChannelActor(Actor, ChannelCommands):
         return self.context.schedule_every(interval, TimerCall(callback))
 
     # --- the receive loop --------------------------------------------------------------
-    async def receive(self, message: Any) -> Any:
+    def receive(self, message: Any) -> Coroutine[Any, Any, Any]:
         """Dispatch an event delivery to the ``@on`` handlers, or run a timer callback.
 
-        Any other message goes to :meth:`on_message`.
+        Any other message goes to :meth:`on_message`. (A plain method returning the
+        coroutine that does the work: one coroutine less per event.)
         """
         if type(message) is EventDelivery:
-            await self._handle(message)
-            return None
+            return self._handle(message)
         if type(message) is TimerCall:
-            return await message.callback()
-        return await self.on_message(message)
+            return self._timer(message)
+        return self.on_message(message)
+
+    async def _timer(self, call: TimerCall) -> Any:
+        return await call.callback()
 
     async def on_message(self, message: Any) -> Any:
         """Handle a message that is neither an event nor a timer (``tell``/``ask``).
@@ -168,37 +173,50 @@ class ChannelActor(Actor, ChannelCommands):
         b = self._binding
         counters = b.counters
         counters.events_received += 1
-        try:
-            event, error = decode_event(delivery.message.data, event_hint=delivery.event)
-        except KrytenError as exc:
-            self._dead_letter(delivery, exc)
+        hint = delivery.event
+        functions = self._handler_table.functions_for(hint)
+        if not functions and hint in EVENT_MODELS:
+            # Lazy decode: nothing here wants this event, so its body is never parsed.
+            # (Unknown names still decode: their handlers may be "*" ones.)
+            counters.events_handled += 1
             return
-        if error is not None:
-            self._dead_letter(event, error)
-            return
+        event = decode_hinted(delivery.data, hint)
+        name = hint
+        if event is None:
+            try:
+                event, error = decode_event(delivery.data, event_hint=hint)
+            except KrytenError as exc:
+                self._dead_letter(delivery, exc)
+                return
+            if error is not None:
+                # a ValidationError holds its whole input: keep only what it says
+                self._dead_letter(delivery, to_kryten_error(error, what="event", hint=_HINT))
+                return
+            name = event.event_name.lower()
+            if name != hint:
+                functions = self._handler_table.functions_for(name)
         if not b.owns(event):
             self._mismatch(event)
             return
         if delivery.replay:
             event.mark_replay()
-        methods = self._handler_table.methods_for(event.event_name.lower())
         instr = b.instrumentation
         token = current_correlation.set(event.correlation_id)
         try:
-            if instr.enabled:
+            if instr.enabled and instr.observes(event.correlation_id, delivery.headers):
                 scope = instr.process(
-                    subject=delivery.message.subject,
+                    subject=delivery.subject,
                     event_name=event.event_name,
                     channel=b.channel,
                     domain=b.domain,
                     correlation_id=event.correlation_id,
                     actor=self.context.path,
-                    headers=delivery.message.headers,
+                    headers=delivery.headers,
                     wait_seconds=max(0.0, b.clock.now() - delivery.enqueued_at),
                 )
                 with scope:
                     try:
-                        await self._run(methods, event)
+                        await self._run(functions, event)
                     except Exception as exc:
                         # recorded here, while the event's span is still open
                         instr.notable(
@@ -206,18 +224,22 @@ class ChannelActor(Actor, ChannelCommands):
                             {"kryten.actor": self.context.path, "error.type": type(exc).__name__},
                         )
                         raise
-            else:
-                await self._run(methods, event)
+            elif len(functions) == 1:  # the common case: straight into the handler
+                await functions[0](self, event)
+            elif functions:
+                await self._run(functions, event)
         finally:
             current_correlation.reset(token)
         counters.events_handled += 1
         counters.latency_total += b.clock.now() - delivery.enqueued_at
 
-    async def _run(self, methods: tuple[str, ...], event: RawEvent) -> None:
-        if len(methods) == 1:  # the common case, without building a list
-            await getattr(self, methods[0])(event)
-        elif methods:
-            await run_handlers([getattr(self, name) for name in methods], event)
+    async def _run(
+        self, functions: tuple[Callable[..., Awaitable[Any]], ...], event: RawEvent
+    ) -> None:
+        if len(functions) == 1:
+            await functions[0](self, event)
+        elif functions:
+            await run_handlers([functools.partial(f, self) for f in functions], event)
 
     def _dead_letter(self, message: Any, error: BaseException) -> None:
         self._binding.counters.decode_failed += 1
@@ -239,3 +261,7 @@ class ChannelActor(Actor, ChannelCommands):
         self.context.dead_letters.record(
             event, recipient=self.context.path, reason=CHANNEL_MISMATCH, error=error
         )
+
+
+_Handler = Callable[..., Awaitable[Any]]
+_HINT = "The payload does not fit the event's typed model; the event was dead-lettered."

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from kryten_actors.bot.actor_loader import ActorChoice, resolve_actor_class
 from kryten_actors.bot.binding import ChannelBinding
@@ -14,9 +15,12 @@ from kryten_actors.bot.router import RoutingTable, domain_from_body
 from kryten_actors.config import ChannelConfig, KrytenConfig
 from kryten_actors.errors import KrytenValidationError
 from kryten_actors.runtime import (
+    NO_STATE,
     ActorRef,
+    ActorState,
     ActorStats,
     ActorSystem,
+    Cancellable,
     ChildSpec,
     OverflowPolicy,
     RestartType,
@@ -26,7 +30,6 @@ if TYPE_CHECKING:
     from kryten_actors.bot.sender import CommandSender
     from kryten_actors.observability.instrumentation import Instrumentation
     from kryten_actors.protocol.subjects import ParsedEventSubject, SubjectScheme
-    from kryten_actors.transport.base import InboundMessage
 
 __all__ = ["ChannelActors", "child_name"]
 
@@ -39,6 +42,12 @@ class ChannelActors:
     A binding (identity, tracked bridge state, counters) outlives the actor
     instances it serves and survives a ``failed`` actor, so ``join_channel`` can
     revive it; the routing table holds the refs the router delivers to.
+
+    With ``passivate_after`` set, configured channels start *passivated* (a binding
+    and a routing slot, no actor) and an actor idle that long is passivated again
+    (``on_passivate`` runs; what it returns is kept in the slot); the channel's next
+    event re-activates it (``on_activate(state)``, or ``on_start`` the first time).
+    The binding, and so the tracked bridge state, is kept throughout.
     """
 
     def __init__(
@@ -61,7 +70,20 @@ class ChannelActors:
         self.bindings: dict[str, ChannelBinding] = {}
         self.handlers_registered = 0
         #: Called with each new binding (the bridge monitor probes its bridge).
-        self.on_new_binding: Callable[[ChannelBinding], Awaitable[None]] | None = None
+        self.on_new_binding: Callable[[ChannelBinding], None] | None = None
+        #: Resolved actor class per channel key (for re-activation).
+        self._classes: dict[str, type[ChannelActor]] = {}
+        self._passivate_after: float | None = getattr(config, "passivate_after", None)
+        self._sweep_timer: Cancellable | None = None
+        self._sweep: asyncio.Task[int] | None = None
+        self._closed = False
+        #: How many times an idle actor was passivated.
+        self.passivations = 0
+
+    @property
+    def passivated(self) -> int:
+        """Channels currently passivated (served, with no actor in memory)."""
+        return len(self.table.passive)
 
     def check_actor_classes(self) -> None:
         """Resolve every configured channel's actor class (a bad reference fails early)."""
@@ -83,11 +105,26 @@ class ChannelActors:
         self, domain: str, channel: str, actor: type[ChannelActor] | str | None
     ) -> ActorRef:
         """Start (or revive) the actor of a channel and route its events to it."""
+        key, spec = self._prepare(domain, channel, actor)
+        ref = await self._system.spawn(spec)
+        self.table.passive.pop(key, None)
+        self.table.refs[key] = ref
+        return ref
+
+    def add_passive(
+        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
+    ) -> None:
+        """Serve a channel without starting its actor: its first event starts it."""
+        key, _ = self._prepare(domain, channel, actor)
+        self.table.passive[key] = NO_STATE
+
+    def _prepare(
+        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
+    ) -> tuple[str, ChildSpec]:
         # A channel joined at runtime (or first seen on the bus) gets the same checks as a
         # configured one: a subject may carry any token, and must not become an actor.
         ChannelConfig(domain=domain, channel=channel)
-        config = self._config
-        cls = resolve_actor_class(config, self._actor_choice, domain, channel, actor)
+        cls = resolve_actor_class(self._config, self._actor_choice, domain, channel, actor)
         self.handlers_registered = max(self.handlers_registered, cls.handler_count())
         key = self._scheme.channel_key(domain, channel)
         binding = self.bindings.get(key)
@@ -99,24 +136,38 @@ class ChannelActors:
                 sender=self._sender,
                 instrumentation=self._instrumentation,
                 clock=self._system.clock,
-                config=config,
+                config=self._config,
                 scheme=self._scheme,
             )
             self.bindings[key] = binding
             self.table.bindings[key] = binding
             if self.on_new_binding is not None:
-                await self.on_new_binding(binding)
-        ref = await self._system.spawn(
-            ChildSpec(
-                name=child_name(domain, channel),
-                factory=functools.partial(_new_actor, cls, binding),
-                restart=RestartType.TRANSIENT,
-                shutdown_timeout=config.shutdown_timeout,
-                mailbox_capacity=config.mailbox.capacity,
-                overflow=OverflowPolicy(config.mailbox.overflow),
-                handler_timeout=config.handler_timeout,
-            )
+                self.on_new_binding(binding)
+        self._classes[key] = cls
+        return key, self._spec(cls, binding)
+
+    def _spec(self, cls: type[ChannelActor], binding: ChannelBinding) -> ChildSpec:
+        config = self._config
+        return ChildSpec(
+            name=child_name(binding.domain, binding.channel),
+            factory=functools.partial(_new_actor, cls, binding),
+            restart=RestartType.TRANSIENT,
+            shutdown_timeout=config.shutdown_timeout,
+            mailbox_capacity=config.mailbox.capacity,
+            overflow=OverflowPolicy(config.mailbox.overflow),
+            handler_timeout=config.handler_timeout,
+            mailbox_max_bytes=config.mailbox.max_bytes,
         )
+
+    def activate(self, key: str, state: Any) -> ActorRef:
+        """The router's hook for a passivated channel's event: start its actor now.
+
+        ``on_activate(state)`` (``on_start`` for a channel never started) runs in the
+        background; the event waits in the new actor's mailbox.
+        """
+        binding = self.bindings[key]
+        spec = self._spec(self._classes[key], binding)
+        ref = self._system.root.start_child_nowait(spec, state=state)
         self.table.refs[key] = ref
         return ref
 
@@ -124,31 +175,90 @@ class ChannelActors:
         """Stop serving a channel: its mailbox drains, then its actor stops."""
         key = self._scheme.channel_key(domain, channel)
         self.table.refs.pop(key, None)
+        passive = key in self.table.passive
+        self.table.passive.pop(key, None)
         self.table.bindings.pop(key, None)
         binding = self.bindings.pop(key, None)
-        if binding is not None:
+        self._classes.pop(key, None)
+        if binding is not None and not passive:
             await self._system.stop_child(child_name(binding.domain, binding.channel))
+        if binding is not None:
             await binding.outbox.close(self._config.shutdown_timeout)
             binding.join.close()
 
-    async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a shutdown deadline
+    def start_unknown(self, parsed: ParsedEventSubject, data: bytes) -> ActorRef | None:
+        """The router's hook for an event of an unserved channel (``spawn_unknown_channels``).
+
+        Synchronous: the actor's ``on_start`` runs in the background and its first
+        events wait in its mailbox, so routing never waits for it.
+        """
+        domain = parsed.domain or domain_from_body(data)
+        if not domain:
+            return None
+        try:
+            key, spec = self._prepare(domain, parsed.channel, None)
+        except KrytenValidationError:
+            log.warning("not spawning an actor for unknown channel %r", parsed.channel)
+            return None
+        ref = self._system.root.start_child_nowait(spec)
+        self.table.refs[key] = ref
+        return ref
+
+    # --- passivation ---------------------------------------------------------------------
+    def start_passivation(self) -> None:
+        """Sweep for idle actors every ``passivate_after / 2`` seconds (system clock)."""
+        if self._passivate_after is not None and not self._closed:
+            interval = self._passivate_after / 2
+            self._sweep_timer = self._system.clock.call_later(interval, self._sweep_due)
+
+    def _sweep_due(self) -> None:
+        self._sweep_timer = None
+        if self._closed:
+            return
+        if self._sweep is None or self._sweep.done():
+            self._sweep = asyncio.get_running_loop().create_task(self.passivate_idle())
+        self.start_passivation()
+
+    async def passivate_idle(self) -> int:
+        """Passivate every actor idle for ``passivate_after`` seconds; returns how many."""
+        after = self._passivate_after
+        if after is None:
+            return 0
+        cutoff = self._system.clock.now() - after
+        root = self._system.root
+        done = 0
+        for key, ref in list(self.table.refs.items()):
+            if self._closed:
+                break
+            if ref.state is not ActorState.RUNNING or ref.idle_since > cutoff:
+                continue
+
+            def keep(state: Any, key: str = key, ref: ActorRef = ref) -> None:
+                if self.table.refs.get(key) is ref:
+                    del self.table.refs[key]
+                    self.table.passive[key] = state
+
+            if await root.passivate_child(ref.name, keep):
+                done += 1
+        self.passivations += done
+        return done
+
+    async def close_outboxes(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline
         """Flush every channel's outbox (queued chat lines) and stop its timers."""
         for binding in self.bindings.values():
             await binding.outbox.close(timeout)
             binding.join.close()
 
-    async def start_unknown(
-        self, parsed: ParsedEventSubject, message: InboundMessage
-    ) -> ActorRef | None:
-        """The router's hook for an event of an unserved channel (``spawn_unknown_channels``)."""
-        domain = parsed.domain or domain_from_body(message.data)
-        if not domain:
-            return None
-        try:
-            return await self.start(domain, parsed.channel, None)
-        except KrytenValidationError:
-            log.warning("not spawning an actor for unknown channel %r", parsed.channel)
-            return None
+    async def close(self) -> None:
+        """Stop sweeping (the bot is stopping); an ongoing sweep is cancelled."""
+        self._closed = True
+        if self._sweep_timer is not None:
+            self._sweep_timer.cancel()
+            self._sweep_timer = None
+        sweep, self._sweep = self._sweep, None
+        if sweep is not None and not sweep.done():
+            sweep.cancel()
+            await asyncio.wait((sweep,), timeout=1.0)
 
 
 def _new_actor(cls: type[ChannelActor], binding: ChannelBinding) -> ChannelActor:

@@ -56,11 +56,12 @@ class HandlerTable:
     handler method replaces it, keeping its own marks.
     """
 
-    __slots__ = ("_by_event", "_wildcard")
+    __slots__ = ("_by_event", "_functions", "_wildcard")
 
     def __init__(self, by_event: Mapping[str, tuple[str, ...]], wildcard: tuple[str, ...]) -> None:
         self._by_event = dict(by_event)
         self._wildcard = wildcard
+        self._functions: dict[str, tuple[Callable[..., Awaitable[Any]], ...]] = {}
 
     @classmethod
     def collect(cls, owner: type) -> HandlerTable:
@@ -78,7 +79,19 @@ class HandlerTable:
                     if attr not in target:
                         target.append(attr)
         wild = tuple(wildcard)
-        return cls({name: tuple(attrs) + wild for name, attrs in by_event.items()}, wild)
+        table = cls({name: tuple(attrs) + wild for name, attrs in by_event.items()}, wild)
+        # The functions as the class resolves them, so dispatch needs no getattr per event.
+        for name, attrs in table._by_event.items():
+            table._functions[name] = tuple(getattr(owner, attr) for attr in attrs)
+        table._functions[WILDCARD] = tuple(getattr(owner, attr) for attr in wild)
+        return table
+
+    def functions_for(self, event_name_lower: str) -> tuple[Callable[..., Awaitable[Any]], ...]:
+        """The handler functions (unbound: call with the actor) for an event."""
+        functions = self._functions.get(event_name_lower)
+        if functions is None:
+            functions = self._functions.get(WILDCARD, ())
+        return functions
 
     def methods_for(self, event_name_lower: str) -> tuple[str, ...]:
         """Method names to call for an event (typed handlers first, then ``*``)."""

@@ -26,6 +26,7 @@ import json
 import logging
 import socket
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -76,6 +77,8 @@ class BridgeMonitor:
         self._subscription: Subscription | None = None
         self._probes: aiojobs.Scheduler | None = None
         self._background: aiojobs.Scheduler | None = None
+        self._queued: deque[ChannelBinding] = deque()
+        self._wake = asyncio.Event()
         self._started = time.monotonic()
         self.notices = 0
 
@@ -85,17 +88,19 @@ class BridgeMonitor:
             return
         self._probes = aiojobs.Scheduler(limit=_PROBES_AT_ONCE, pending_limit=0)
         self._background = aiojobs.Scheduler()
+        await self._background.spawn(self._run_probes())
         self._subscription = await self._transport.subscribe(LIFECYCLE_SUBJECT, self._on_message)
         if self._config.bridge.announce:
             await self._announce("startup")
             await self._background.spawn(self._heartbeats())
         if self._config.bridge.probe_on_start:
             for binding in list(self._bindings()):
-                await self.probe(binding)
+                self.probe(binding)
 
     async def stop(self) -> None:
         """Announce shutdown, stop probing and unsubscribe (idempotent)."""
-        for jobs in (self._probes, self._background):
+        self._queued.clear()
+        for jobs in (self._background, self._probes):
             if jobs is not None:
                 await jobs.close()
         self._probes = self._background = None
@@ -105,10 +110,24 @@ class BridgeMonitor:
             if self._config.bridge.announce:
                 await self._announce("shutdown", reason="Normal shutdown")
 
-    async def probe(self, binding: ChannelBinding) -> None:
-        """Ask the channel's bridge who it is, its account, users and playlist (background)."""
-        if self._probes is not None and self._config.bridge.probe_on_start:
-            await self._probes.spawn(self._probe(binding))
+    def probe(self, binding: ChannelBinding) -> None:
+        """Ask the channel's bridge who it is, its account, users and playlist (background).
+
+        Synchronous, so the router can call it for a channel it starts: the probe is
+        queued and run by the monitor's own job, at most ``_PROBES_AT_ONCE`` at a time.
+        """
+        if self._background is None or not self._config.bridge.probe_on_start:
+            return
+        self._queued.append(binding)
+        self._wake.set()
+
+    async def _run_probes(self) -> None:
+        assert self._probes is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queued:
+                await self._probes.spawn(self._probe(self._queued.popleft()))
 
     # --- incoming lifecycle ----------------------------------------------------------------
     async def _on_message(self, message: InboundMessage) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kryten_actors.bot.binding import EventDelivery
+from kryten_actors.bot.delivery import EventDelivery, EventPreview
 from kryten_actors.observability.instrumentation import Instrumentation
 from kryten_actors.runtime import ActorSystem, DeadLetter, DeadLetterReason, RuntimeEvent
 
@@ -18,7 +18,12 @@ def observe_runtime(system: ActorSystem, instr: Instrumentation) -> None:
         return
 
     def on_runtime_event(event: RuntimeEvent) -> None:
-        if event.kind == "restarting":
+        if event.kind == "stalled":
+            instr.notable(
+                "kryten.loop.stall",
+                {"kryten.actor": event.path, "kryten.stall.seconds": event.delay},
+            )
+        elif event.kind == "restarting":
             error_type = type(event.error).__name__ if event.error else "none"
             instr.record_restart(actor=event.path, error_type=error_type)
             instr.notable(
@@ -34,7 +39,8 @@ def observe_runtime(system: ActorSystem, instr: Instrumentation) -> None:
         if letter.reason == DeadLetterReason.HANDLER_FAILED:
             return  # already counted as a processed event with outcome "error"
         message = letter.message
-        event = message.event if isinstance(message, EventDelivery) else "unknown"
+        # a letter keeps an event as its bounded preview
+        event = message.event if isinstance(message, EventDelivery | EventPreview) else "unknown"
         instr.record_drop(event_name=event, reason=letter.reason, channel=_channel_of(letter))
 
     def depths() -> dict[str, int]:

@@ -101,6 +101,13 @@ class ChannelOutbox(ChannelCommands):
                 return stored
         if isinstance(command, SendChat):
             parts = self._split(command)
+            if not self._config.chat.pace and not self._chat:
+                # no governor: each line goes straight out, in order (the lean path)
+                result = None
+                for part in parts:
+                    result = await self._deliver_direct(part)
+                assert result is not None
+                return result
             lane = self._lane("chat")
             lane.reserve(len(parts))
             futures = [lane.submit(part) for part in parts]
@@ -114,11 +121,15 @@ class ChannelOutbox(ChannelCommands):
             lane = self._lane("chat")
             lane.reserve(1)
             return await lane.submit(command)
+        return await self._deliver_direct(command)
+
+    async def _deliver_direct(self, command: Command) -> CommandResult:
+        """Deliver outside the lanes; a flood refusal is waited out in place."""
         attempt = 1
         while True:
             try:
                 return await self._deliver(command, attempt)
-            except Throttled as throttled:  # a command outside the lanes: wait in place
+            except Throttled as throttled:
                 attempt += 1
                 await sleep_on(self._binding.clock, throttled.pause)
 

@@ -19,6 +19,10 @@ from kryten_actors.transport.base import InboundMessage, Transport
 
 __all__ = ["CommandSender", "SenderStats"]
 
+#: A publish does not suspend (nats-py buffers it); a loop of awaited sends yields to the
+#: event loop this often, so other channels (and the handler watchdog) get their turn.
+YIELD_EVERY = 32
+
 
 @dataclass(slots=True)
 class SenderStats:
@@ -177,4 +181,6 @@ class CommandSender:
             self.stats.failed += counted
             raise
         self.stats.sent += counted
+        if not encoded.expects_reply and self.stats.sent % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
         return result.model_copy(update={"correlation_id": cid})

@@ -50,6 +50,8 @@ class KrytenConfig(ConfigModel):
     on a (re)join is marked ``is_replay`` and, with ``replay: skip`` (the default), never
     reaches handlers. After the bridge accepts a command, the bot listens
     ``outcome_window`` seconds for CyTube's refusal of it (``CommandRejected``).
+    ``passivate_after`` (seconds, off by default) passivates channel actors idle that
+    long and starts configured channels passivated (see docs/concepts.md).
     """
 
     nats: NatsConfig = Field(default_factory=NatsConfig)
@@ -75,6 +77,7 @@ class KrytenConfig(ConfigModel):
     chat: ChatConfig = Field(default_factory=ChatConfig)
     replay: ReplayPolicy = "skip"
     outcome_window: PositiveFloat = 1.0
+    passivate_after: PositiveFloat | None = None
 
     @field_validator("channels")
     @classmethod

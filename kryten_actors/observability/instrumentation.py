@@ -22,6 +22,13 @@ class Instrumentation(Protocol):
     """What the bot reports to telemetry. Implementations must never raise."""
 
     enabled: bool
+    #: True when event counters are recorded (``record_received`` does something).
+    counts_events: bool
+
+    def observes(self, correlation_id: str, headers: Mapping[str, str] | None) -> bool:
+        """True when processing this event needs :meth:`process` (a span that will be
+        sampled, or metrics); False lets the bot skip the scope altogether. Cheap."""
+        ...
 
     def process(
         self,
@@ -94,6 +101,10 @@ class NoInstrumentation:
     """Telemetry switched off: every call is a no-op."""
 
     enabled = False
+    counts_events = False
+
+    def observes(self, correlation_id: str, headers: Mapping[str, str] | None) -> bool:
+        return False
 
     @contextlib.contextmanager
     def process(self, **_: object) -> Iterator[None]:

@@ -51,6 +51,7 @@ from kryten_actors.observability.settings import TelemetrySettings, resolve_sett
 __all__ = ["OtelInstrumentation", "instrumentation_from_config"]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
+_NIL_UUID = "00000000-0000-0000-0000-000000000000"
 AttributeValue = str | int | float | bool
 
 
@@ -95,6 +96,15 @@ class OtelInstrumentation:
             self._metering = build_meter_provider(settings)
             meter = self._metering.provider.get_meter(semconv.INSTRUMENTATION_NAME)
             self._metrics = BotMetrics(meter, channel_label=settings.channel_label)
+        self.counts_events = self._metrics is not None
+
+    def observes(self, correlation_id: str, headers: Mapping[str, str] | None) -> bool:
+        """True unless the event would get no span (unsampled root) and metrics are off."""
+        if self._metrics is not None:
+            return True
+        if self._tracer is None:
+            return False
+        return bool(headers) or not self._unsampled_root(correlation_id)
 
     def _unsampled_root(self, correlation_id: str) -> bool:
         """True when our own ratio sampler would drop the root span of this correlation.
@@ -106,6 +116,15 @@ class OtelInstrumentation:
         bound = self._root_bound
         if bound is None:
             return False
+        if len(correlation_id) == 36 and correlation_id[23] == "-":
+            # The sampler reads the low 56 bits: the last 14 hex digits, read without a UUID
+            # object. (A malformed ID of this shape is sampled on its digits rather than on
+            # a random trace ID: the same 1-in-N odds.)
+            try:
+                low = int(correlation_id[21:23] + correlation_id[24:], 16)
+            except ValueError:
+                return False
+            return low >= bound and correlation_id != _NIL_UUID
         trace_id = trace_id_from_correlation(correlation_id)
         return trace_id is not None and trace_id & RandomBitsRatioSampler.TRACE_ID_LIMIT >= bound
 

@@ -86,6 +86,7 @@ __all__ = [
     "UserListEvent",
     "VoteskipEvent",
     "decode_event",
+    "decode_hinted",
     "model_for",
 ]
 
@@ -180,6 +181,25 @@ def decode_event(
     if model is hinted and hint_error is not None:
         return raw, hint_error
     return _retype(raw)
+
+
+def decode_hinted(data: bytes, event_hint: str) -> RawEvent | None:
+    """The hot path of :func:`decode_event`: one validation into the hinted model.
+
+    Returns the typed event when the body validates as the model of ``event_hint``
+    (the subject's lowercased event token) and its ``event_name`` is that name;
+    otherwise None, and the caller uses :func:`decode_event`, which sorts out every
+    other case (and never loses the event). Never raises.
+    """
+    model = EVENT_MODELS.get(event_hint)
+    if model is None:
+        return None
+    try:
+        event = model.model_validate_json(data)
+    except ValidationError:
+        return None
+    name = event.event_name
+    return event if name == event_hint or name.lower() == event_hint else None
 
 
 def _retype(raw: RawEvent) -> tuple[RawEvent, ValidationError | None]:

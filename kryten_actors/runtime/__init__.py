@@ -22,7 +22,13 @@ from kryten_actors.runtime.clock import (
     VirtualClock,
     sleep_on,
 )
-from kryten_actors.runtime.deadletters import DeadLetter, DeadLetterReason, DeadLetters
+from kryten_actors.runtime.deadletters import (
+    DeadLetter,
+    DeadLetterReason,
+    DeadLetters,
+    Previewable,
+)
+from kryten_actors.runtime.lifecycle import NO_STATE
 from kryten_actors.runtime.mailbox import Mailbox, OverflowPolicy
 from kryten_actors.runtime.policy import (
     ChildSpec,
@@ -40,6 +46,7 @@ from kryten_actors.runtime.supervisor import Supervisor
 from kryten_actors.runtime.system import ActorSystem
 
 __all__ = [
+    "NO_STATE",
     "Actor",
     "ActorContext",
     "ActorRef",
@@ -58,6 +65,7 @@ __all__ = [
     "Mailbox",
     "MonotonicClock",
     "OverflowPolicy",
+    "Previewable",
     "RestartType",
     "RuntimeEvent",
     "Strategy",

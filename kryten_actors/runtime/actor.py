@@ -74,6 +74,25 @@ class Actor:
         """
         await self.on_start()
 
+    async def on_passivate(self) -> Any:
+        """Runs when an idle actor is passivated, instead of :meth:`on_stop`.
+
+        Return what the next instance needs to carry on (the runtime keeps it and
+        hands it to :meth:`on_activate`); the default keeps nothing. Bounded by
+        ``shutdown_timeout``; if it raises, the error is logged and recorded, and the
+        actor is passivated with ``None`` as its state.
+        """
+        return None
+
+    async def on_activate(self, state: Any) -> None:
+        """Runs on the new instance when a passivated actor gets a message again,
+        instead of :meth:`on_start`; ``state`` is what :meth:`on_passivate` returned.
+
+        The default calls :meth:`on_start`. Raising counts as a failure of the actor.
+        """
+        del state
+        await self.on_start()
+
     # Runtime hooks for supervisors; plain actors have no subtree.
     async def _before_stop(self) -> None:
         """Stop owned children before ``on_stop`` (supervisors override)."""
@@ -126,12 +145,12 @@ class ActorContext:
     @property
     def dead_letters(self) -> DeadLetters:
         """The system's dead letter sink."""
-        return self._cell.system.dead_letters
+        return self._cell.hooks.dead_letters
 
     @property
     def clock(self) -> Clock:
         """The system clock (virtual in tests)."""
-        return self._cell.system.clock
+        return self._cell.hooks.clock
 
     @property
     def logger(self) -> logging.LoggerAdapter[logging.Logger]:
@@ -162,6 +181,14 @@ class ActorContext:
         reported to its supervisor (after the message in progress, if any).
         """
         return self._cell.spawn_job(coro)
+
+    def report_failure(self, error: BaseException) -> None:
+        """Report ``error`` as a failure of this actor to its supervisor.
+
+        For failures outside ``receive`` (a supervisor escalating, a callback): if a
+        message is being processed it completes first; the supervisor then decides.
+        """
+        self._cell.report_failure(error)
 
     def stop(self) -> None:
         """Ask the runtime to stop this actor after the current message.

@@ -1,52 +1,79 @@
-"""The per-actor runner: mailbox, drain loop, failures and counters of one actor.
+"""The per-actor runner: mailbox, drains, failures and counters of one actor.
 
 A cell outlives the actor instances its factory makes; refs point at the cell.
-An idle cell owns no task: ``offer`` appends to the mailbox and, only when no
-drain is running, starts one task that processes messages until the mailbox is
-empty and then ends. ``handler_timeout`` is enforced by one clock callback per
-drain run (a watchdog), not by a timeout object per message. Lifecycle
-transitions (start, restart, stop) live in ``lifecycle.py``.
+An idle cell owns no task. ``offer`` appends to the mailbox and, when no one is
+draining the cell, queues it once with the system's dispatcher, which runs its
+handlers inline, a quantum at a time. Only when a handler really awaits does the
+cell get a drain task of its own (the dispatcher's task, handed over), watched by
+a :class:`~kryten_actors.runtime.watchdog.Watchdog` for ``handler_timeout``; the
+task drains the mailbox and ends. Lifecycle transitions (start, restart,
+passivation, stop) are the functions of ``lifecycle.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiojobs
 
 from kryten_actors.errors import KrytenError, MailboxFull
+from kryten_actors.runtime import drain, lifecycle
 from kryten_actors.runtime.actor import Actor, ActorContext
-from kryten_actors.runtime.clock import Cancellable
 from kryten_actors.runtime.deadletters import DeadLetterReason
-from kryten_actors.runtime.lifecycle import CellLifecycle
+from kryten_actors.runtime.drain import Suspended
 from kryten_actors.runtime.mailbox import ACCEPTED, Mailbox
 from kryten_actors.runtime.policy import ChildSpec
 from kryten_actors.runtime.ref import ActorRef, AskEnvelope
 from kryten_actors.runtime.scheduler import ActorScheduler
 from kryten_actors.runtime.stats import ActorState, ActorStats, ErrorInfo
+from kryten_actors.runtime.watchdog import Watchdog
 
 if TYPE_CHECKING:
-    from kryten_actors.runtime.supervisor import Supervisor
+    from kryten_actors.runtime.hooks import Guardian, RuntimeHooks
     from kryten_actors.runtime.system import ActorSystem
 
 __all__ = ["Cell"]
 
 _T = TypeVar("_T")
 _log = logging.getLogger("kryten_actors.runtime")
-_FAIRNESS_BATCH = 64  # messages processed before yielding to other tasks
 _RUNNING = ActorState.RUNNING
 _TERMINAL = (ActorState.STOPPED, ActorState.FAILED)
 _LIVE = (ActorState.STARTING, ActorState.RUNNING)
 
 
-class Cell(CellLifecycle):
+class Cell:
     """Runs one actor for its supervisor (``guardian``; ``None`` for the root)."""
 
-    __slots__ = ()
+    __slots__ = (
+        "_closing",
+        "_go",
+        "_hooked",
+        "_pending_failure",
+        "_queued",
+        "_scheduler",
+        "actor",
+        "context",
+        "drain_task",
+        "failed",
+        "guardian",
+        "hooks",
+        "idle_since",
+        "last_error",
+        "mailbox",
+        "parent",
+        "path",
+        "processed",
+        "ref",
+        "restarts",
+        "spec",
+        "started_at",
+        "state",
+        "system",
+        "watchdog",
+    )
 
     def __init__(
         self,
@@ -54,16 +81,20 @@ class Cell(CellLifecycle):
         actor: Actor,
         *,
         system: ActorSystem,
-        guardian: Supervisor | None,
+        hooks: RuntimeHooks,
+        guardian: Guardian | None,
         parent: ActorRef | None,
         path: str,
     ) -> None:
         self.spec = spec
         self.system = system
+        self.hooks = hooks
         self.guardian = guardian
         self.parent = parent
         self.path = path
-        self.mailbox = Mailbox(spec.mailbox_capacity, spec.overflow, owner=path)
+        self.mailbox = Mailbox(
+            spec.mailbox_capacity, spec.overflow, owner=path, max_bytes=spec.mailbox_max_bytes
+        )
         self.ref = ActorRef(self)
         self.context = ActorContext(self)
         self.actor = actor
@@ -74,19 +105,17 @@ class Cell(CellLifecycle):
         self.restarts = 0
         self.last_error: ErrorInfo | None = None
         self.started_at = 0.0
-        # Owned by the supervisor: consecutive restarts and recent restart times.
-        self.streak = 0
-        self.restart_times: deque[float] | None = None
+        #: Clock time the cell last ran out of messages (for passivation).
+        self.idle_since = 0.0
         self._closing = False
         self._go = False
         self._hooked = False
-        self._drain: asyncio.Task[None] | None = None
+        self._queued = False
+        #: The cell's own drain task, while a handler of it awaits.
+        self.drain_task: asyncio.Task[None] | None = None
+        self.watchdog: Watchdog | None = None
         self._scheduler: ActorScheduler | None = None
         self._pending_failure: BaseException | None = None
-        self._watchdog: Cancellable | None = None
-        self._in_handler = False
-        self._timed_out = False
-        self._msg_started = 0.0
 
     def __repr__(self) -> str:
         return f"<Cell {self.path} {self.state}>"
@@ -99,7 +128,17 @@ class Cell(CellLifecycle):
     @property
     def busy(self) -> bool:
         """True while a message is queued or being processed."""
-        return bool(self.mailbox) or self._drain is not None
+        return bool(self.mailbox) or self.drain_task is not None
+
+    @property
+    def queued(self) -> bool:
+        """True while the cell waits in the dispatcher's ready queue."""
+        return self._queued
+
+    @property
+    def live(self) -> bool:
+        """True while messages are processed (running, not stopping)."""
+        return self._go
 
     # -- messages -------------------------------------------------------------
     def offer(self, item: Any, *, strict: bool) -> None:
@@ -109,25 +148,32 @@ class Cell(CellLifecycle):
         pass ``False`` and their overflow only becomes a dead letter.
         """
         if self._closing or self.state in _TERMINAL:
-            self._undeliverable(item, DeadLetterReason.ACTOR_STOPPED, None)
+            self.undeliverable(item, DeadLetterReason.ACTOR_STOPPED, None)
             return
         try:
             dropped = self.mailbox.put(item)
         except MailboxFull as error:
-            self._undeliverable(item, DeadLetterReason.MAILBOX_FULL, error, answer=not strict)
+            self.undeliverable(item, DeadLetterReason.MAILBOX_FULL, error, answer=not strict)
             if strict:
                 raise
             return
         if dropped is not ACCEPTED:
-            self._undeliverable(dropped, DeadLetterReason.MAILBOX_FULL, None)
-        if self._drain is None and self._go:
-            self._start_drain()
+            self.undeliverable(dropped, DeadLetterReason.MAILBOX_FULL, None)
+        if not self._queued and self._go and self.drain_task is None:
+            self._queued = True
+            self.hooks.ready(self)
 
     def deliver_timer(self, message: Any) -> None:
         """Timer callback target: enqueue without ever raising."""
         self.offer(message, strict=False)
 
-    def _undeliverable(
+    def wake(self) -> None:
+        """Queue the cell for a drain turn if it has messages (after start or resume)."""
+        if self.mailbox and not self._queued and self._go and self.drain_task is None:
+            self._queued = True
+            self.hooks.ready(self)
+
+    def undeliverable(
         self, item: Any, reason: str, error: BaseException | None, *, answer: bool = True
     ) -> None:
         message = item
@@ -141,94 +187,81 @@ class Cell(CellLifecycle):
                         "check that the actor is running and its mailbox is large enough"
                     )
                 )
-        self.system.dead_letters.record(message, recipient=self.path, reason=reason, error=error)
+        self.hooks.dead_letters.record(message, recipient=self.path, reason=reason, error=error)
 
-    def _start_drain(self) -> None:
-        self._drain = asyncio.get_running_loop().create_task(self._run())
-        self.system._drain_started()
+    # -- draining ---------------------------------------------------------------
+    def drain_turn(self, quantum: int) -> Suspended | int:
+        """The dispatcher's turn: run up to ``quantum`` messages inline.
 
-    async def _run(self) -> None:  # noqa: PLR0912, PLR0915 -- hot loop kept inline: no call per message
+        Returns the handler that awaited (the caller's task must finish it with
+        :meth:`finish_in_task`), or how many messages the turn took; a cell with
+        messages left is queued again behind the others.
+        """
+        self._queued = False
+        if self.drain_task is not None or not self._go:
+            return 0  # its own task drains it, or it is not running
+        if self._pending_failure is not None and not self.take_pending_failure():
+            return 0
         mailbox = self.mailbox
-        timeout = self.spec.handler_timeout
-        clock = self.system.clock
-        if timeout is not None and self._watchdog is None:
-            # One watchdog per busy actor, re-armed by itself while drains keep coming,
-            # rather than a timer per drain run (a drain often lasts one message).
-            self._watchdog = clock.call_later(timeout, self._check_watchdog)
-        batch = 0
-        try:
-            while self._go and mailbox:
-                if self._pending_failure is not None and not self._take_pending_failure():
-                    return
-                item = mailbox.get()
-                if timeout is not None:
-                    self._msg_started = clock.now()
-                self._in_handler = True
-                try:
-                    if type(item) is AskEnvelope:
-                        result = await self.actor.receive(item.message)
-                        if not item.future.done():
-                            item.future.set_result(result)
-                    else:
-                        await self.actor.receive(item)
-                except asyncio.CancelledError:
-                    if not self._timed_out:
-                        # cut off by a stop or restart deadline: never lose it silently
-                        self._undeliverable(item, DeadLetterReason.ACTOR_STOPPED, None)
-                        raise
-                    self._timed_out = False
-                    task = asyncio.current_task()
-                    if task is not None:
-                        task.uncancel()
-                    if not self._message_failed(item, self._timeout_error(timeout)):
-                        return
-                    continue
-                except Exception as error:  # noqa: BLE001 -- any handler error is a failure for the supervisor
-                    if not self._message_failed(item, error):
-                        return
-                    continue
-                finally:
-                    self._in_handler = False
+        items = mailbox.take(quantum)
+        actor = self.actor
+        count = 0
+        for item in items:
+            count += 1
+            ask = type(item) is AskEnvelope
+            coro = actor.receive(item.message if ask else item)
+            try:
+                signal = coro.send(None)
+            except StopIteration as stop:
                 self.processed += 1
-                batch += 1
-                if batch == _FAIRNESS_BATCH:
-                    batch = 0
-                    await asyncio.sleep(0)
-            if self._pending_failure is not None:
-                self._take_pending_failure()
-        finally:
-            self._drain = None
-            mailbox.release()
-            if not self._go and self._watchdog is not None:
-                self._watchdog.cancel()
-                self._watchdog = None
-            self.system._drain_finished()
+                if ask and not item.future.done():
+                    item.future.set_result(stop.value)
+            except (Exception, asyncio.CancelledError) as error:  # noqa: BLE001 -- a handler failure
+                self.message_failed(item, error)
+                actor = self.actor
+            else:
+                mailbox.requeue(items[count:])
+                return Suspended(coro, signal, item)
+            if not self._go or self._pending_failure is not None:
+                # failed (restarting), stopped itself, or got a failure to handle first
+                mailbox.requeue(items[count:])
+                break
+        if self._pending_failure is not None and self._go:
+            self.take_pending_failure()
+        if self._go and mailbox:
+            self._queued = True
+            self.hooks.ready(self)
+        # Idle again: the dispatcher stamps ``idle_since``; the queue's memory is kept
+        # (allocating it anew per wake-up costs more than it saves on an active channel).
+        return count
 
-    def _check_watchdog(self) -> None:
-        self._watchdog = None
-        timeout = self.spec.handler_timeout
-        task = self._drain
-        if task is None or timeout is None or not self._go:
-            return  # idle again: the next drain arms a new watchdog
-        if self._in_handler:
-            overrun = self.system.clock.now() - self._msg_started
-            if overrun >= timeout:
-                self._timed_out = True
-                task.cancel()
-                return
-            timeout -= overrun
-        self._watchdog = self.system.clock.call_later(timeout, self._check_watchdog)
+    def went_idle(self) -> None:
+        """The cell ran out of messages: give back the queue, note the time."""
+        self.mailbox.release()
+        self.idle_since = self.hooks.clock.now()
 
-    def _message_failed(self, item: Any, error: BaseException) -> bool:
+    async def finish_in_task(self, suspended: Suspended) -> None:
+        """Finish a handler that awaited, in the current task, then drain the rest."""
+        await drain.finish_in_task(self, suspended)
+
+    def start_drain_task(self) -> asyncio.Task[None] | None:
+        """Give the cell its own drain task now (a stop draining the mailbox)."""
+        if self.drain_task is None and self.mailbox:
+            self.drain_task = asyncio.get_running_loop().create_task(drain.own_drain(self))
+        return self.drain_task
+
+    def message_failed(self, item: Any, error: BaseException) -> bool:
         message = item
         if type(item) is AskEnvelope:
             message = item.message
             if not item.future.done():
                 item.future.set_exception(error)
-        self.system.dead_letters.record(
+        # fail() logs the traceback; the dead letter then keeps the error without it
+        carry_on = self.fail(error)
+        self.hooks.dead_letters.record(
             message, recipient=self.path, reason=DeadLetterReason.HANDLER_FAILED, error=error
         )
-        return self.fail(error)
+        return carry_on
 
     # -- failures -------------------------------------------------------------
     def fail(self, error: BaseException) -> bool:
@@ -243,7 +276,7 @@ class Cell(CellLifecycle):
         if self.state not in _LIVE or self._closing:
             return False
         guardian = self.guardian
-        if guardian is None or guardian._child_failed(self, error):
+        if guardian is None or guardian.child_failed(self, error):
             return True
         self._go = False
         self.state = ActorState.RESTARTING
@@ -255,7 +288,7 @@ class Cell(CellLifecycle):
         If a message is being processed it completes first; the failure is then
         handled before the next message.
         """
-        if self._drain is not None:
+        if self.drain_task is not None or self._queued:
             if self._pending_failure is None:
                 self._pending_failure = error
             return
@@ -270,19 +303,41 @@ class Cell(CellLifecycle):
             raise KrytenError(
                 "the root supervisor stops with ActorSystem.stop(), not context.stop()"
             )
-        self.guardian._child_exited(self)
+        self.guardian.child_exited(self)
 
-    def _take_pending_failure(self) -> bool:
+    def take_pending_failure(self) -> bool:
+        """Handle a failure reported during a message; False if the actor is suspended."""
         error, self._pending_failure = self._pending_failure, None
         return error is None or self.fail(error)
 
-    # -- lifecycle --------------------------------------------------------------
+    # -- lifecycle (see lifecycle.py) ---------------------------------------------
+    async def start(self, state: Any = lifecycle.NO_STATE) -> None:
+        """Run ``on_start`` (or ``on_activate(state)``), then start processing."""
+        await lifecycle.boot(self, None, state)
+
+    async def restart(self, error: BaseException) -> None:
+        """Replace the instance with a fresh one from the factory; the mailbox stays."""
+        await lifecycle.restart(self, error)
+
+    async def halt(self) -> None:
+        """Stop the current instance for a restart, keeping the mailbox."""
+        await lifecycle.halt(self)
+
+    async def stop(self, *, drain: bool = True, final: ActorState = ActorState.STOPPED) -> None:
+        """Stop for good: with ``drain``, process what is queued (within
+        ``shutdown_timeout``), then cancel; leftovers become dead letters."""
+        await lifecycle.stop(self, drain=drain, final=final)
+
+    async def abort(self) -> None:
+        """End everything this cell and its subtree still own, at once."""
+        await lifecycle.abort(self)
+
     # -- timers, jobs, stats ------------------------------------------------------
     def scheduler(self) -> ActorScheduler:
         """This actor's timers and jobs, created on first use."""
         if self._scheduler is None:
             self._scheduler = ActorScheduler(
-                self.system.clock, self.deliver_timer, self.report_failure
+                self.hooks.clock, self.deliver_timer, self.report_failure
             )
         return self._scheduler
 
@@ -308,5 +363,5 @@ class Cell(CellLifecycle):
             restarts=self.restarts,
             dropped=mailbox.dropped,
             last_error=self.last_error,
-            uptime=self.system.clock.now() - self.started_at if live else 0.0,
+            uptime=self.hooks.clock.now() - self.started_at if live else 0.0,
         )

@@ -61,13 +61,29 @@ _IDLE: Final[deque[Any]] = deque(maxlen=0)
 class Mailbox:
     """A bounded FIFO of messages for one actor.
 
+    ``max_bytes`` optionally bounds the bodies held too: a message's size is its
+    ``nbytes`` attribute (0 when it has none), ``nbytes`` here the sum held. A message
+    that would take a non-empty mailbox past ``max_bytes`` overflows like one past
+    ``capacity``, except that ``drop_oldest`` then drops the incoming message (evicting
+    one old message might not make room).
+
     ``depth`` (also ``len(mailbox)``) is the number of queued messages,
     ``high_water`` the largest depth ever reached, ``dropped`` how many messages
     were not kept (dropped, evicted or refused). ``owner`` names the actor in
     :class:`~kryten_actors.errors.MailboxFull` errors.
     """
 
-    __slots__ = ("_queue", "_room_waiters", "capacity", "dropped", "high_water", "owner", "policy")
+    __slots__ = (
+        "_queue",
+        "_room_waiters",
+        "capacity",
+        "dropped",
+        "high_water",
+        "max_bytes",
+        "nbytes",
+        "owner",
+        "policy",
+    )
 
     def __init__(
         self,
@@ -75,9 +91,14 @@ class Mailbox:
         policy: OverflowPolicy = OverflowPolicy.DROP_NEWEST,
         *,
         owner: str = "",
+        max_bytes: int | None = None,
     ) -> None:
         if capacity < 1:
             raise KrytenValidationError(f"mailbox capacity must be at least 1, got {capacity}")
+        if max_bytes is not None and max_bytes < 1:
+            raise KrytenValidationError(f"mailbox max_bytes must be at least 1, got {max_bytes}")
+        self.max_bytes = max_bytes
+        self.nbytes = 0
         self._queue: deque[Any] = _IDLE
         self._room_waiters: deque[asyncio.Future[None]] | None = None
         self.capacity = capacity
@@ -103,7 +124,18 @@ class Mailbox:
     @property
     def full(self) -> bool:
         """True when the next :meth:`put` would overflow."""
+        if self.max_bytes is not None and self._queue and self.nbytes >= self.max_bytes:
+            return True
         return len(self._queue) >= self.capacity
+
+    def fits(self, item: Any) -> bool:
+        """True when :meth:`put` would accept ``item`` without overflowing."""
+        queue = self._queue
+        if len(queue) >= self.capacity:
+            return False
+        if self.max_bytes is None or not queue:
+            return True
+        return self.nbytes + getattr(item, "nbytes", 0) <= self.max_bytes
 
     def put(self, item: Any) -> Any:
         """Enqueue ``item`` without ever waiting.
@@ -114,6 +146,12 @@ class Mailbox:
         ``reject`` and ``block`` (``item`` is then not queued).
         """
         queue = self._queue
+        size = 0
+        if self.max_bytes is not None:
+            size = getattr(item, "nbytes", 0)
+            if queue and self.nbytes + size > self.max_bytes:
+                return self._overflow(item, by_bytes=True)
+            self.nbytes += size
         if len(queue) < self.capacity:
             if queue is _IDLE:
                 queue = self._queue = deque()
@@ -121,22 +159,31 @@ class Mailbox:
             if len(queue) > self.high_water:  # noqa: PLR1730 -- max() is slower on this hot path
                 self.high_water = len(queue)
             return ACCEPTED
+        self.nbytes -= size
+        return self._overflow(item, by_bytes=False)
+
+    def _overflow(self, item: Any, *, by_bytes: bool) -> Any:
+        queue = self._queue
         self.dropped += 1
         policy = self.policy
-        if policy is OverflowPolicy.DROP_NEWEST:
+        if policy is OverflowPolicy.DROP_NEWEST or (
+            by_bytes and policy is OverflowPolicy.DROP_OLDEST
+        ):
             return item
         if policy is OverflowPolicy.DROP_OLDEST:
             evicted = queue.popleft()
             queue.append(item)
+            if self.max_bytes is not None:
+                self.nbytes += getattr(item, "nbytes", 0) - getattr(evicted, "nbytes", 0)
             return evicted
         hint = (
             "send with `await ref.put(message)` to wait for room"
             if policy is OverflowPolicy.BLOCK
             else "slow down, or give the actor a larger mailbox_capacity"
         )
+        bound = f"{self.max_bytes} bytes" if by_bytes else f"{self.capacity} messages"
         raise MailboxFull(
-            f"mailbox of {self.owner or 'actor'} is full ({self.capacity} messages, "
-            f"policy {policy}); {hint}",
+            f"mailbox of {self.owner or 'actor'} is full ({bound}, policy {policy}); {hint}",
             recipient=self.owner,
             capacity=self.capacity,
         )
@@ -144,15 +191,48 @@ class Mailbox:
     def get(self) -> Any:
         """Remove and return the oldest message; :class:`IndexError` if empty."""
         item = self._queue.popleft()
+        if self.max_bytes is not None:
+            self.nbytes -= getattr(item, "nbytes", 0)
         waiters = self._room_waiters
         if waiters:
             self._wake_one(waiters)
         return item
 
+    def take(self, limit: int) -> list[Any]:
+        """Remove and return up to ``limit`` of the oldest messages, oldest first.
+
+        One call for a batch; :meth:`requeue` puts back what was not processed.
+        """
+        queue = self._queue
+        if len(queue) <= limit:
+            items = list(queue)
+            queue.clear()
+        else:
+            popleft = queue.popleft
+            items = [popleft() for _ in range(limit)]
+        if self.max_bytes is not None:
+            self.nbytes -= sum(getattr(item, "nbytes", 0) for item in items)
+        waiters = self._room_waiters
+        if waiters:
+            for _ in items:
+                self._wake_one(waiters)
+        return items
+
+    def requeue(self, items: list[Any]) -> None:
+        """Put ``items`` (taken, not processed) back at the front, in order."""
+        if not items:
+            return
+        if self._queue is _IDLE:
+            self._queue = deque()
+        self._queue.extendleft(reversed(items))
+        if self.max_bytes is not None:
+            self.nbytes += sum(getattr(item, "nbytes", 0) for item in items)
+
     def take_all(self) -> list[Any]:
         """Remove and return every queued message, oldest first, and wake all waiters."""
         items = list(self._queue)
         self._queue = _IDLE
+        self.nbytes = 0
         self.wake_all()
         return items
 
@@ -161,12 +241,13 @@ class Mailbox:
         if not self._queue:
             self._queue = _IDLE
 
-    async def wait_for_room(self) -> None:
-        """Wait until :meth:`put` would not overflow (or :meth:`wake_all` is called).
+    async def wait_for_room(self, item: Any = None) -> None:
+        """Wait until :meth:`put` would not overflow — would accept ``item``, when given —
+        (or :meth:`wake_all` is called).
 
         Waiters are woken one per freed slot, in the order they started waiting.
         """
-        while len(self._queue) >= self.capacity:
+        while self.full if item is None else not self.fits(item):
             waiters = self._room_waiters
             if waiters is None:
                 waiters = self._room_waiters = deque()

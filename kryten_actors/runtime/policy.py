@@ -127,7 +127,8 @@ class ChildSpec:
     ``shutdown_timeout`` bounds draining the mailbox on stop and then ``on_stop``
     (loop time). ``handler_timeout`` bounds each message (measured on the system
     clock, so a virtual clock controls it) and ``on_start``/``on_restart`` (loop
-    time); ``None`` means no limit.
+    time); ``None`` means no limit. ``mailbox_max_bytes`` optionally bounds the bytes
+    of message bodies the mailbox holds (see :class:`~kryten_actors.runtime.Mailbox`).
     """
 
     name: str
@@ -137,6 +138,7 @@ class ChildSpec:
     mailbox_capacity: int = 1000
     overflow: OverflowPolicy = OverflowPolicy.DROP_NEWEST
     handler_timeout: float | None = 30.0
+    mailbox_max_bytes: int | None = None
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:

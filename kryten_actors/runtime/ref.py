@@ -73,6 +73,15 @@ class ActorRef:
         mailbox = self._cell.mailbox
         return len(mailbox) * 2 > mailbox.capacity
 
+    def fits(self, message: Any) -> bool:
+        """True when the mailbox would take ``message`` now (room by count and bytes)."""
+        return self._cell.mailbox.fits(message)
+
+    @property
+    def idle_since(self) -> float:
+        """Clock time the actor last ran out of messages (or started)."""
+        return self._cell.idle_since
+
     @property
     def state(self) -> ActorState:
         """The actor's lifecycle state."""
@@ -89,6 +98,17 @@ class ActorRef:
         """
         self._cell.offer(message, strict=True)
 
+    def offer(self, message: Any) -> bool:
+        """:meth:`tell`, then whether the mailbox is more than half full (one call).
+
+        A sender pushing a burst yields to the event loop when this is True, so the
+        actor drains before its overflow policy has to drop anything.
+        """
+        cell = self._cell
+        cell.offer(message, strict=True)
+        mailbox = cell.mailbox
+        return len(mailbox) * 2 > mailbox.capacity
+
     async def put(self, message: Any) -> None:
         """Like :meth:`tell`, but under ``block`` waits until the mailbox has room.
 
@@ -97,8 +117,8 @@ class ActorRef:
         cell = self._cell
         mailbox = cell.mailbox
         if mailbox.policy is OverflowPolicy.BLOCK:
-            while mailbox.full and cell.accepting:
-                await mailbox.wait_for_room()
+            while not mailbox.fits(message) and cell.accepting:
+                await mailbox.wait_for_room(message)
         cell.offer(message, strict=True)
 
     async def ask(self, message: Any, *, timeout: float = 5.0) -> Any:  # noqa: ASYNC109 -- ask's contract

@@ -139,8 +139,9 @@ class ActorScheduler:
 
     @property
     def idle(self) -> bool:
-        """True when no timer is pending and no job scheduler exists."""
-        return not self.timers and self._jobs is None
+        """True when no timer is pending and no job is running."""
+        jobs = self._jobs
+        return not self.timers and (jobs is None or jobs.active_count + jobs.pending_count == 0)
 
     def _job_failed(self, scheduler: aiojobs.Scheduler, context: dict[str, Any]) -> None:
         error = context.get("exception")

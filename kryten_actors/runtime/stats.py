@@ -68,8 +68,11 @@ class RuntimeEvent:
 
     ``kind`` is one of ``started``, ``failed``, ``restarting`` (``delay`` is the
     backoff before the new instance starts), ``restarted``, ``stopped``,
-    ``gave_up`` (restart intensity exceeded under the top-level supervisor) and
-    ``escalated`` (a supervisor passed a child's failure up to its own parent).
+    ``gave_up`` (restart intensity exceeded under the top-level supervisor),
+    ``escalated`` (a supervisor passed a child's failure up to its own parent),
+    ``passivated`` (an idle actor was passivated) and ``stalled`` (the event loop
+    was blocked for ``delay`` seconds; ``path`` is the actor that blocked it, or the
+    function when no actor was running).
     ``time`` is wall-clock (``time.time()``).
     """
 

@@ -15,12 +15,15 @@ import contextlib
 import logging
 import random
 from collections import deque
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from kryten_actors.errors import KrytenError, KrytenValidationError
-from kryten_actors.runtime.actor import Actor
+from kryten_actors.runtime.actor import Actor, ActorContext
 from kryten_actors.runtime.cell import Cell
+from kryten_actors.runtime.clock import sleep_on
+from kryten_actors.runtime.lifecycle import NO_STATE, passivate
 from kryten_actors.runtime.policy import (
     ChildSpec,
     Directive,
@@ -39,6 +42,14 @@ DEFAULT_POLICY = SupervisionPolicy()
 """one_for_one, 10 restarts in 60 s, backoff 0.1 s .. 30 s with 20 % jitter."""
 
 
+@dataclass(slots=True)
+class _RestartRecord:
+    """One child's restart history: consecutive restarts and recent restart times."""
+
+    streak: int = 0
+    times: deque[float] = field(default_factory=deque)
+
+
 class Supervisor(Actor):
     """An actor whose job is to run children and react to their failures.
 
@@ -55,6 +66,7 @@ class Supervisor(Actor):
         self.policy = policy
         self._specs = tuple(children)
         self._cells: dict[str, Cell] = {}
+        self._records: dict[str, _RestartRecord] = {}
         self._handlers: set[asyncio.Task[None]] = set()
         self._lock: asyncio.Lock | None = None
         self._stopping = False
@@ -77,18 +89,36 @@ class Supervisor(Actor):
         raises, the error propagates and nothing is started. If ``on_start`` fails,
         the ref is still returned and the child is handled like any failure.
         """
-        own = self._own_cell()
+        cell = self._new_cell(spec)
+        await cell.start()
+        return cell.ref
+
+    def start_child_nowait(self, spec: ChildSpec, *, state: Any = NO_STATE) -> ActorRef:
+        """Like :meth:`start_child`, without waiting for the child's first hook.
+
+        The child's ``on_start`` (or ``on_activate(state)`` when ``state`` is given: a
+        passivated child coming back) runs in a task this supervisor owns; messages
+        sent meanwhile wait in the child's mailbox. The caller never waits for a hook.
+        """
+        cell = self._new_cell(spec)
+        self._spawn(cell.start(state))
+        return cell.ref
+
+    def _new_cell(self, spec: ChildSpec) -> Cell:
+        context = self._context()
+        path = context.path
         old = self._cells.get(spec.name)
         if old is not None:
             if old.accepting:
                 raise KrytenValidationError(
-                    f"{own.path} already has a running child {spec.name!r}; stop_child() "
+                    f"{path} already has a running child {spec.name!r}; stop_child() "
                     "it first or pick another name",
                     [("name", f"duplicate child name {spec.name!r}")],
                 )
             del self._cells[spec.name]
-        if not own.accepting:
-            raise KrytenError(f"{own.path} is stopping; it cannot start {spec.name!r}")
+            self._records.pop(spec.name, None)
+        if not context.self_ref.is_alive:
+            raise KrytenError(f"{path} is stopping; it cannot start {spec.name!r}")
         actor = spec.factory()
         if not isinstance(actor, Actor):
             raise KrytenValidationError(
@@ -96,17 +126,38 @@ class Supervisor(Actor):
                 "Actor; pass the class or a function that returns an Actor instance",
                 [("factory", "must return an Actor")],
             )
+        system = context.system
         cell = Cell(
             spec,
             actor,
-            system=own.system,
+            system=system,
+            hooks=system.hooks,
             guardian=self,
-            parent=own.ref,
-            path=f"{own.path}/{spec.name}",
+            parent=context.self_ref,
+            path=f"{path}/{spec.name}",
         )
         self._cells[spec.name] = cell
-        await cell.start()
-        return cell.ref
+        return cell
+
+    async def passivate_child(self, name: str, on_passivated: Callable[[Any], None]) -> bool:
+        """Passivate the idle child ``name``: ``on_passivate`` runs, then it is forgotten.
+
+        ``on_passivated(state)`` is called with what ``on_passivate`` returned at the
+        moment the child is removed (synchronously, so no message can slip in between).
+        Returns False, and the child keeps running, when it is busy, not running, or
+        got messages while ``on_passivate`` ran. Unknown names return False.
+        """
+        cell = self._cells.get(name)
+        if cell is None:
+            return False
+        done, state = await passivate(cell)
+        if not done:
+            return False
+        if self._cells.get(name) is cell:
+            del self._cells[name]
+            self._records.pop(name, None)
+        on_passivated(state)
+        return True
 
     async def stop_child(self, name: str) -> None:
         """Stop the child ``name`` and forget it.
@@ -118,12 +169,13 @@ class Supervisor(Actor):
         cell = self._cells.get(name)
         if cell is None:
             raise KrytenValidationError(
-                f"{self._own_cell().path} has no child {name!r}; children: {list(self._cells)}",
+                f"{self._context().path} has no child {name!r}; children: {list(self._cells)}",
                 [("name", f"unknown child {name!r}")],
             )
         await cell.stop(drain=True)
         if self._cells.get(name) is cell:
             del self._cells[name]
+            self._records.pop(name, None)
 
     def child(self, name: str) -> ActorRef | None:
         """The ref of child ``name`` (running or not), or ``None``."""
@@ -142,24 +194,26 @@ class Supervisor(Actor):
         """The children's cells, in start order (runtime-internal)."""
         return list(self._cells.values())
 
-    # -- called by the children's cells ------------------------------------------
-    def _child_failed(self, cell: Cell, error: BaseException) -> bool:
+    # -- Guardian: called by the children's cells ----------------------------------
+    def child_failed(self, child: Cell, error: BaseException) -> bool:
         """Decide on a failure; True means resume (the child carries on at once)."""
+        cell = child
         if self._stopping or self._cells.get(cell.spec.name) is not cell:
             return False
         try:
             directive = Directive(self.policy.decider(error))
         except Exception:  # noqa: BLE001 -- a broken decider must not stop supervision
-            _log.exception("decider of %s raised; restarting %s", self._own_cell().path, cell.path)
+            _log.exception("decider of %s raised; restarting %s", self._context().path, cell.path)
             directive = Directive.RESTART
-        cell.system._emit("failed", cell.path, error)
+        cell.hooks.emit("failed", cell.path, error)
         if directive is Directive.RESUME:
             return True
         self._spawn(self._handle_failure(cell, error, directive, cell.restarts))
         return False
 
-    def _child_exited(self, cell: Cell) -> None:
+    def child_exited(self, child: Cell) -> None:
         """The child called ``context.stop()``."""
+        cell = child
         if self._stopping:
             return
         if cell.spec.restart is RestartType.PERMANENT:
@@ -187,7 +241,7 @@ class Supervisor(Actor):
                 if directive is Directive.ESCALATE:
                     self._escalate(cell, error)
                 return
-            now = cell.system.clock.now()
+            now = cell.hooks.clock.now()
             if not self._may_restart(cell, now):
                 await cell.stop(drain=False, final=ActorState.FAILED)
                 self._escalate(cell, error)
@@ -196,15 +250,19 @@ class Supervisor(Actor):
             affected = self._affected(cell)
             for sibling in reversed(affected):
                 await sibling.halt()
-            cell.system._emit("restarting", cell.path, error, delay)
-            await self._sleep(cell, delay)
+            cell.hooks.emit("restarting", cell.path, error, delay)
+            await sleep_on(cell.hooks.clock, delay)
             for sibling in affected:
                 await sibling.restart(error)
 
+    def _record(self, cell: Cell) -> _RestartRecord:
+        record = self._records.get(cell.spec.name)
+        if record is None:
+            record = self._records[cell.spec.name] = _RestartRecord()
+        return record
+
     def _may_restart(self, cell: Cell, now: float) -> bool:
-        times = cell.restart_times
-        if times is None:
-            times = cell.restart_times = deque()
+        times = self._record(cell).times
         horizon = now - self.policy.within_seconds
         while times and times[0] <= horizon:
             times.popleft()
@@ -214,10 +272,11 @@ class Supervisor(Actor):
         return True
 
     def _backoff(self, cell: Cell, now: float) -> float:
+        record = self._record(cell)
         if now - cell.started_at >= self.policy.reset_after:
-            cell.streak = 0
-        cell.streak += 1
-        return self.policy.backoff(cell.streak, self._rng)
+            record.streak = 0
+        record.streak += 1
+        return self.policy.backoff(record.streak, self._rng)
 
     def _affected(self, cell: Cell) -> list[Cell]:
         strategy = self.policy.strategy
@@ -229,29 +288,13 @@ class Supervisor(Actor):
         return live[live.index(cell) :]
 
     def _escalate(self, cell: Cell, error: BaseException) -> None:
-        own = self._own_cell()
-        if own.guardian is None:
-            _log.error("%s gave up on %s after %r; it stays failed", own.path, cell.path, error)
-            own.system._emit("gave_up", cell.path, error)
+        context = self._context()
+        if context.parent is None:
+            _log.error("%s gave up on %s after %r; it stays failed", context.path, cell.path, error)
+            cell.hooks.emit("gave_up", cell.path, error)
             return
-        own.system._emit("escalated", cell.path, error)
-        own.report_failure(error)
-
-    @staticmethod
-    async def _sleep(cell: Cell, delay: float) -> None:
-        if delay <= 0:
-            return
-        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def wake() -> None:
-            if not woken.done():
-                woken.set_result(None)
-
-        handle = cell.system.clock.call_later(delay, wake)
-        try:
-            await woken
-        finally:
-            handle.cancel()
+        cell.hooks.emit("escalated", cell.path, error)
+        context.report_failure(error)
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
@@ -263,9 +306,9 @@ class Supervisor(Actor):
         if not task.cancelled() and task.exception() is not None:
             _log.error("supervision task failed", exc_info=task.exception())
 
-    def _own_cell(self) -> Cell:
+    def _context(self) -> ActorContext:
         try:
-            return self.context._cell
+            return self.context
         except AttributeError:
             raise KrytenError(
                 "this Supervisor is not running; start it with system.spawn(ChildSpec(...)) "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Iterator
 from types import TracebackType
 
@@ -24,8 +23,11 @@ from kryten_actors.errors import KrytenError, KrytenTimeoutError
 from kryten_actors.runtime.cell import Cell
 from kryten_actors.runtime.clock import Clock, MonotonicClock
 from kryten_actors.runtime.deadletters import DeadLetters
+from kryten_actors.runtime.dispatcher import DEFAULT_QUANTUM, Dispatcher
+from kryten_actors.runtime.hooks import RuntimeHooks
 from kryten_actors.runtime.policy import ChildSpec, SupervisionPolicy
 from kryten_actors.runtime.ref import ActorRef
+from kryten_actors.runtime.stall import StallMonitor
 from kryten_actors.runtime.stats import RuntimeEvent
 from kryten_actors.runtime.supervisor import DEFAULT_POLICY, Supervisor
 
@@ -38,7 +40,12 @@ class ActorSystem:
     """Owns the root supervisor, the clock and the dead letters of one process.
 
     ``policy`` supervises the top-level actors: a top-level child that exceeds its
-    restart intensity is marked ``failed`` and the rest keep running.
+    restart intensity is marked ``failed`` and the rest keep running. ``quantum`` is
+    how many messages one actor may process before the next ready actor gets a turn
+    (the fairness bound; see ``dispatcher.py``). While running, a
+    :class:`~kryten_actors.runtime.stall.StallMonitor` (``stall_monitor``) logs and
+    counts every event-loop stall longer than ``stall_threshold`` seconds with the
+    actor that caused it, and emits a ``stalled`` runtime event (``None``: off).
     """
 
     def __init__(
@@ -49,16 +56,21 @@ class ActorSystem:
         dead_letters: DeadLetters | None = None,
         shutdown_timeout: float = 10.0,
         name: str = "root",
+        quantum: int = DEFAULT_QUANTUM,
+        stall_threshold: float | None = 0.5,
     ) -> None:
+        if quantum < 1:
+            raise KrytenError(f"quantum must be at least 1 message, got {quantum}")
         self.policy = policy
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.dead_letters = dead_letters if dead_letters is not None else DeadLetters()
         self.shutdown_timeout = shutdown_timeout
         self.name = name
+        self._dispatcher = Dispatcher(self.clock, self.dead_letters, quantum)
+        self.stall_monitor: StallMonitor | None = None
+        if stall_threshold is not None:
+            self.stall_monitor = StallMonitor(threshold=stall_threshold, on_stall=self._stalled)
         self._root_cell: Cell | None = None
-        self._observers: list[Callable[[RuntimeEvent], None]] = []
-        self._active_drains = 0
-        self._quiet: asyncio.Event | None = None
         self._stopped = False
 
     def __repr__(self) -> str:
@@ -93,8 +105,16 @@ class ActorSystem:
             handler_timeout=None,
         )
         self._root_cell = Cell(
-            spec, root, system=self, guardian=None, parent=None, path=f"/{self.name}"
+            spec,
+            root,
+            system=self,
+            hooks=self._dispatcher,
+            guardian=None,
+            parent=None,
+            path=f"/{self.name}",
         )
+        if self.stall_monitor is not None:
+            self.stall_monitor.start()
         await self._root_cell.start()
 
     async def stop(self) -> None:
@@ -117,7 +137,12 @@ class ActorSystem:
                 self.shutdown_timeout,
             )
         finally:
-            await cell.abort()
+            try:
+                await cell.abort()
+            finally:
+                await self._dispatcher.close()
+                if self.stall_monitor is not None:
+                    self.stall_monitor.stop()
 
     @property
     def root(self) -> Supervisor:
@@ -139,13 +164,26 @@ class ActorSystem:
 
         An observer that raises is logged and stays subscribed.
         """
-        self._observers.append(observer)
+        observers = self._dispatcher.observers
+        observers.append(observer)
 
         def unsubscribe() -> None:
-            if observer in self._observers:
-                self._observers.remove(observer)
+            if observer in observers:
+                observers.remove(observer)
 
         return unsubscribe
+
+    @property
+    def hooks(self) -> RuntimeHooks:
+        """What cells of this system use: clock, dead letters, events, the dispatcher
+        (runtime-internal; supervisors pass it to the cells they create)."""
+        return self._dispatcher
+
+    @property
+    def dispatch_stats(self) -> tuple[int, int]:
+        """``(turns, handoffs)``: drain turns taken, and how often a handler awaited
+        so that its actor needed a task of its own."""
+        return self._dispatcher.turns, self._dispatcher.handoffs
 
     async def idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 -- the API takes a deadline
         """Wait until every mailbox in the tree is empty and no message is in progress.
@@ -157,10 +195,8 @@ class ActorSystem:
         try:
             async with asyncio.timeout(timeout):
                 while any(cell.busy for cell in self.cells()):
-                    if self._active_drains:
-                        self._quiet = self._quiet or asyncio.Event()
-                        self._quiet.clear()
-                        await self._quiet.wait()
+                    if self._dispatcher.working:
+                        await self._dispatcher.quiet()
                     else:
                         # Messages queued without a drain: a start or restart is under way.
                         await asyncio.sleep(0.001)
@@ -184,27 +220,12 @@ class ActorSystem:
                 stack.extend(reversed(actor.child_cells()))
 
     # -- runtime-internal -------------------------------------------------------------
+    def _stalled(self, path: str, function: str, seconds: float) -> None:
+        self._dispatcher.emit("stalled", path or function, None, seconds)
+
     def _require_root(self) -> Cell:
         if self._root_cell is None:
             raise KrytenError(
                 "the actor system is not started; use `async with ActorSystem() as system:`"
             )
         return self._root_cell
-
-    def _drain_started(self) -> None:
-        self._active_drains += 1
-
-    def _drain_finished(self) -> None:
-        self._active_drains -= 1
-        if not self._active_drains and self._quiet is not None:
-            self._quiet.set()
-
-    def _emit(self, kind: str, path: str, error: BaseException | None, delay: float = 0.0) -> None:
-        if not self._observers:
-            return
-        event = RuntimeEvent(kind, path, error, time.time(), delay)
-        for observer in tuple(self._observers):
-            try:
-                observer(event)
-            except Exception:  # noqa: BLE001 -- an observer must never break the runtime
-                _log.exception("runtime event observer %r raised; it stays subscribed", observer)

@@ -19,6 +19,8 @@ __all__ = [
     "ConnectionEvent",
     "ConnectionListener",
     "ConnectionState",
+    "FrameHandler",
+    "FrameSource",
     "InboundMessage",
     "MessageHandler",
     "RetryPolicy",
@@ -52,6 +54,24 @@ MessageHandler = Callable[[InboundMessage], Awaitable[None]]
 A handler that raises is logged and counted in ``TransportStats.errors``; the
 subscription keeps delivering.
 """
+
+
+FrameHandler = Callable[[str, bytes, Mapping[str, str] | None], Awaitable[None] | None]
+"""``handler(subject, payload, headers)`` for one delivered message, called in order.
+
+Synchronous on purpose (no coroutine per message); it returns an awaitable only
+when the delivery should pause until that completes (backpressure). If it raises,
+the error is logged and counted, and delivery goes on.
+"""
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """A transport that can deliver ``(subject, payload, headers)`` without message objects."""
+
+    async def subscribe_frames(self, subject: str, handler: FrameHandler) -> Subscription:
+        """Like :meth:`Transport.subscribe`, with a synchronous :data:`FrameHandler`."""
+        ...
 
 
 @runtime_checkable

@@ -16,12 +16,11 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from nats import errors as nats_errors
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.aio.subscription import Subscription as NatsSubscriptionHandle
 
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.errors import (
@@ -33,6 +32,7 @@ from kryten_actors.errors import (
 from kryten_actors.transport.base import (
     ConnectionListener,
     ConnectionState,
+    FrameHandler,
     InboundMessage,
     MessageHandler,
     RetryPolicy,
@@ -47,71 +47,22 @@ from kryten_actors.transport.connect_options import (
     safe_servers,
 )
 from kryten_actors.transport.listeners import ListenerSet
-from kryten_actors.transport.nats_client import TolerantClient
+from kryten_actors.transport.nats_client import LeanClient
+from kryten_actors.transport.nats_failures import (
+    NO_RESPONDERS,
+    NOT_SENT,
+    REASONS,
+    check_nkey_seed,
+    describe,
+    is_auth_failure,
+)
 from kryten_actors.transport.nats_kv import read_kv
+from kryten_actors.transport.nats_subscription import NatsSubscription
 from kryten_actors.transport.retry import reply_timeout, send_with_retry
 
 __all__ = ["NatsTransport"]
 
 log = logging.getLogger(__name__)
-
-# Errors raised before a message was handed to the socket: resending cannot duplicate.
-_NOT_SENT: tuple[type[Exception], ...] = (
-    nats_errors.ConnectionClosedError,
-    nats_errors.ConnectionReconnectingError,
-    nats_errors.OutboundBufferLimitError,
-)
-_NO_RESPONDERS: tuple[type[Exception], ...] = (*_NOT_SENT, nats_errors.NoRespondersError)
-
-
-_REASONS: dict[type[BaseException], str] = {
-    nats_errors.NoRespondersError: (
-        "no responders: nothing is subscribed to this subject; start the service answering it"
-    ),
-    nats_errors.OutboundBufferLimitError: (
-        "NATS is reconnecting and the publish buffer (nats.pending_bytes) is full"
-    ),
-    nats_errors.MaxPayloadError: "the message is larger than the server's max_payload",
-    nats_errors.BadSubjectError: "invalid subject; check for spaces and empty tokens",
-    nats_errors.BadHeaderError: "invalid header name; use printable ASCII without ':'",
-}
-
-
-def _describe(exc: BaseException) -> str:
-    default = f"NATS connection unavailable ({type(exc).__name__}); check the server and network"
-    return _REASONS.get(type(exc), default)
-
-
-class _NatsSubscription:
-    """A :class:`Subscription` over one nats-py subscription."""
-
-    def __init__(self, transport: NatsTransport, handle: NatsSubscriptionHandle, subject: str):
-        self._transport = transport
-        self._handle = handle
-        self._subject = subject
-        self._active = True
-
-    @property
-    def subject(self) -> str:
-        return self._subject
-
-    async def unsubscribe(self) -> None:
-        if not self._active:
-            return
-        self._active = False
-        self._transport._subscriptions.discard(self)
-        # Already closed or draining connections dropped the interest themselves.
-        with contextlib.suppress(nats_errors.Error):
-            await self._handle.unsubscribe()
-
-    async def drain(self, seconds: float) -> None:
-        """Unsubscribe at the server and wait for queued messages' handlers to finish."""
-        if not self._active:
-            return
-        self._active = False
-        with contextlib.suppress(nats_errors.Error, TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._handle.drain()  # type: ignore[no-untyped-call]
 
 
 class NatsTransport(Transport):
@@ -134,12 +85,13 @@ class NatsTransport(Transport):
         self._retry = retry
         self._close_timeout = close_timeout
         self.stats = TransportStats()
-        self._client: Client | None = None
+        self._client: LeanClient | None = None
         self._connecting = False
         self._closed = False
         self._last_error: BaseException | None = None
+        self._auth_error: BaseException | None = None
         self._listeners = ListenerSet(lambda text: redact(text, config))
-        self._subscriptions: set[_NatsSubscription] = set()
+        self._subscriptions: set[NatsSubscription] = set()
         self._probe_prefix = ""
         self._probes: dict[str, asyncio.Future[None]] = {}
 
@@ -160,6 +112,9 @@ class NatsTransport(Transport):
             return
         self._last_error = exc
         if self._connecting:
+            # the first refusal of the credentials is the diagnosis, whatever follows it
+            if self._auth_error is None and is_auth_failure(exc):
+                self._auth_error = exc
             return
         self.stats.errors += 1
         detail = redact(f"{type(exc).__name__}: {exc}", self._config)
@@ -202,10 +157,11 @@ class NatsTransport(Transport):
             raise KrytenConnectionError(msg)
         if self._client is not None:
             return
-        client = TolerantClient()
+        check_nkey_seed(self._config)
+        client = LeanClient()
         self._client = client
         self._connecting = True
-        self._last_error = None
+        self._last_error = self._auth_error = None
         try:
             async with asyncio.timeout(self._config.connect_timeout):
                 await client.connect(
@@ -215,9 +171,9 @@ class NatsTransport(Transport):
                     reconnected_cb=self._on_reconnected,
                     closed_cb=self._on_closed,
                 )
-        except (nats_errors.Error, OSError, TimeoutError) as exc:
+        except Exception as exc:  # noqa: BLE001 -- every connect failure becomes one error type
             await self._abandon(client)
-            cause = self._last_error or exc
+            cause = self._auth_error or self._last_error or exc
             raise KrytenConnectionError(connect_failure_message(self._config, cause)) from cause
         finally:
             self._connecting = False
@@ -231,11 +187,12 @@ class NatsTransport(Transport):
 
     async def _abandon(self, client: Client) -> None:
         self._client = None
-        with contextlib.suppress(nats_errors.Error, OSError, TimeoutError):
+        # nats-py asserts on closing a client whose connect never got far
+        with contextlib.suppress(nats_errors.Error, OSError, TimeoutError, AssertionError):
             async with asyncio.timeout(1.0):
                 await client.close()
 
-    def _require_client(self) -> Client:
+    def _require_client(self) -> LeanClient:
         client = self._client
         if client is None or client.is_closed:
             state = "closed" if self._closed or client is not None else "not connected"
@@ -316,8 +273,8 @@ class NatsTransport(Transport):
                 policy=self._retry,
                 stats=self.stats,
                 subject=subject,
-                retryable=_NOT_SENT,
-                describe=_describe,
+                retryable=NOT_SENT,
+                describe=describe,
             )
         except nats_errors.Error as exc:
             raise self._rejected(subject, exc) from exc
@@ -341,8 +298,8 @@ class NatsTransport(Transport):
                 policy=self._retry,
                 stats=self.stats,
                 subject=subject,
-                retryable=_NO_RESPONDERS,
-                describe=_describe,
+                retryable=NO_RESPONDERS,
+                describe=describe,
                 no_responders=(nats_errors.NoRespondersError,),
             )
         except nats_errors.TimeoutError:
@@ -362,7 +319,7 @@ class NatsTransport(Transport):
 
     def _rejected(self, subject: str, exc: nats_errors.Error) -> PublishError:
         self.stats.publish_failures += 1
-        reason = _REASONS.get(type(exc), f"{type(exc).__name__}: {exc}")
+        reason = REASONS.get(type(exc), f"{type(exc).__name__}: {exc}")
         return PublishError(f"cannot publish to {subject!r}: {reason}", subject=subject, attempts=1)
 
     async def subscribe(
@@ -383,6 +340,37 @@ class NatsTransport(Transport):
                 self.stats.errors += 1
                 log.exception("handler for subject %r failed", msg.subject)
 
+        return await self._subscribe(client, subject, deliver, queue=queue, frames=None)
+
+    async def subscribe_frames(self, subject: str, handler: FrameHandler) -> Subscription:
+        """Like :meth:`subscribe`, delivering ``(subject, payload, headers)`` synchronously.
+
+        The frames of this subscription skip nats-py's per-message ``Msg``, queue and
+        task (see ``nats_client.py``); with a nats-py whose parser this does not know,
+        they come through nats-py's own path to the same handler.
+        """
+        client = self._require_client()
+
+        async def deliver(msg: Msg) -> None:
+            try:
+                pause = handler(msg.subject, msg.data, msg.headers)
+                if pause is not None:
+                    await pause
+            except Exception:  # one bad message must not stop the subscription
+                self.stats.errors += 1
+                log.exception("handler for subject %r failed", msg.subject)
+
+        return await self._subscribe(client, subject, deliver, queue="", frames=handler)
+
+    async def _subscribe(
+        self,
+        client: LeanClient,
+        subject: str,
+        deliver: Callable[[Msg], Awaitable[None]],
+        *,
+        queue: str,
+        frames: FrameHandler | None,
+    ) -> Subscription:
         try:
             handle = await client.subscribe(
                 subject,
@@ -397,7 +385,9 @@ class NatsTransport(Transport):
         except nats_errors.Error as exc:
             msg = f"cannot subscribe to {subject!r} ({type(exc).__name__}); connect first"
             raise KrytenConnectionError(msg) from exc
-        subscription = _NatsSubscription(self, handle, subject)
+        subscription = NatsSubscription(client, handle, subject, self._subscriptions.discard)
+        if frames is not None:
+            client.add_frame_route(subscription.sid, frames)
         try:
             await self._round_trip(self._config.connect_timeout)
         except BaseException:

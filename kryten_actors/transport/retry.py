@@ -46,6 +46,44 @@ async def send_with_retry(
     ``no_responders``. Each retry is counted in ``stats.publish_retries``.
     """
 
+    try:
+        # The common case without tenacity's machinery (tens of µs per send): one try.
+        return await send()
+    except retryable as exc:
+        first: Exception = exc
+    replayed = False
+
+    async def again() -> T:
+        # tenacity takes over from here, seeing the first attempt fail as it did
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            raise first
+        return await send()
+
+    return await _with_tenacity(
+        again,
+        policy=policy,
+        stats=stats,
+        subject=subject,
+        retryable=retryable,
+        describe=describe,
+        sleep=sleep,
+        no_responders=no_responders,
+    )
+
+
+async def _with_tenacity(
+    send: Callable[[], Awaitable[T]],
+    *,
+    policy: RetryPolicy,
+    stats: TransportStats,
+    subject: str,
+    retryable: tuple[type[Exception], ...],
+    describe: Callable[[BaseException], str],
+    sleep: Callable[[float], Awaitable[None]],
+    no_responders: tuple[type[Exception], ...],
+) -> T:
     def count_retry(_: RetryCallState) -> None:
         stats.publish_retries += 1
 

@@ -202,6 +202,9 @@ async def test_poison_at_rate_is_counted_and_good_traffic_arrives(
         "oversized": 0,
         "mailbox_full": 0,
         "replayed_skipped": 0,
+        "spawn_failed": 0,
+        "spawned": 0,
+        "activated": 0,
     }
     assert sum(a.failed + a.restarts + a.dropped for a in health.actors.values()) == 0
     assert (router.failed, router.restarts, str(router.state)) == (0, 0, "running")
@@ -249,6 +252,9 @@ async def test_bodies_over_max_event_bytes_are_dead_lettered_oversized(
         "oversized": n,
         "mailbox_full": 0,
         "replayed_skipped": 0,
+        "spawn_failed": 0,
+        "spawned": 0,
+        "activated": 0,
     }
 
 

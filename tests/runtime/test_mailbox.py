@@ -157,3 +157,47 @@ class MailboxMachine(RuleBasedStateMachine):
 
 
 TestMailboxMachine = MailboxMachine.TestCase
+
+
+class Sized:
+    def __init__(self, nbytes: int) -> None:
+        self.nbytes = nbytes
+
+
+@pytest.mark.parametrize("policy", list(OverflowPolicy))
+def test_max_bytes_bounds_what_a_mailbox_holds(policy: OverflowPolicy) -> None:
+    mailbox = Mailbox(1000, policy, max_bytes=100)
+    kept = 0
+    for _ in range(20):
+        try:
+            if mailbox.put(Sized(30)) is ACCEPTED:
+                kept += 1
+        except MailboxFull:
+            pass
+    assert kept == 3
+    assert mailbox.nbytes == 90
+    assert mailbox.dropped == 17
+    assert not mailbox.fits(Sized(30))
+    assert mailbox.fits(Sized(10))
+    mailbox.get()
+    assert mailbox.nbytes == 60
+    assert mailbox.fits(Sized(30))
+
+
+def test_one_message_larger_than_max_bytes_still_fits_an_empty_mailbox() -> None:
+    mailbox = Mailbox(10, max_bytes=100)
+    assert mailbox.put(Sized(500)) is ACCEPTED
+    assert mailbox.put(Sized(1)) is not ACCEPTED
+
+
+def test_take_and_requeue_keep_the_order_and_the_byte_count() -> None:
+    mailbox = Mailbox(10, max_bytes=1000)
+    items = [Sized(10) for _ in range(5)]
+    for item in items:
+        mailbox.put(item)
+    batch = mailbox.take(3)
+    assert batch == items[:3]
+    assert mailbox.nbytes == 20
+    mailbox.requeue(batch[1:])
+    assert mailbox.take(10) == items[1:]
+    assert mailbox.nbytes == 0

@@ -1,0 +1,74 @@
+"""One event on its way from the router to a channel actor, and what a dead letter keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+__all__ = ["EventDelivery", "EventPreview"]
+
+
+class EventDelivery:
+    """One event body as it arrived (not yet decoded): subject, bytes, headers.
+
+    It is also the :class:`~kryten_actors.transport.base.InboundMessage` it came in
+    (``delivery.message`` is the delivery itself), so nothing else is allocated per
+    event. ``event`` is the subject's event token; ``enqueued_at`` the clock time the
+    router handed it over; ``replay`` is true for chat history CyTube replayed on a join.
+    """
+
+    __slots__ = ("data", "enqueued_at", "event", "headers", "replay", "subject")
+
+    def __init__(  # noqa: PLR0917 - built once per event on the hot path: positional
+        self,
+        subject: str,
+        data: bytes,
+        headers: Mapping[str, str] | None,
+        event: str,
+        enqueued_at: float,
+        replay: bool = False,
+    ) -> None:
+        self.subject = subject
+        self.data = data
+        self.headers = headers
+        self.event = event
+        self.enqueued_at = enqueued_at
+        self.replay = replay
+
+    def __repr__(self) -> str:
+        return f"EventDelivery(subject={self.subject!r}, bytes={len(self.data)})"
+
+    @property
+    def message(self) -> EventDelivery:
+        """The inbound message (this object)."""
+        return self
+
+    @property
+    def reply(self) -> str:
+        """Events carry no reply subject."""
+        return ""
+
+    @property
+    def nbytes(self) -> int:
+        """Size of the body (what ``mailbox.max_bytes`` counts)."""
+        return len(self.data)
+
+    def preview(self, limit: int) -> tuple[EventPreview, int]:
+        """What a dead letter keeps of this event: at most ``limit`` bytes of body."""
+        data = self.data
+        return EventPreview(self.subject, self.event, data[:limit], len(data)), len(data)
+
+
+@dataclass(frozen=True, slots=True)
+class EventPreview:
+    """A dead event cut to a bounded preview: its subject, event token, first bytes, size."""
+
+    subject: str
+    event: str
+    head: bytes
+    size: int
+
+    @property
+    def truncated(self) -> bool:
+        """True when ``head`` is not the whole body."""
+        return len(self.head) < self.size
