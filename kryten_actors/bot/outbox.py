@@ -195,8 +195,8 @@ class ChannelOutbox(ChannelCommands):
         rule = rule_for(command)
         if rule is None:
             return None
-        if isinstance(command, SendChat) and not self._knows_own_echo():
-            return None
+        if isinstance(command, SendChat) and not self._config.chat.pace:
+            return None  # waiting for the echo is part of pacing
         self.outcomes.prune(self._binding.clock.now() - self._config.outcome_window)
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         future.add_done_callback(self._answered)
@@ -284,11 +284,6 @@ class ChannelOutbox(ChannelCommands):
         if answer.verdict == Verdict.THROTTLED:
             self.stats.lines_dropped += 1
         raise rejection(command, answer.text, None, self._binding.where)
-
-    def _knows_own_echo(self) -> bool:
-        """A chat line's echo can be told apart once the bot's own name is known; and
-        waiting for it is pacing, so not with ``chat.pace: false``."""
-        return self._config.chat.pace and self._binding.state.username is not None
 
     # --- helpers -----------------------------------------------------------------------------
     def _split(self, command: SendChat) -> list[SendChat]:
