@@ -6,6 +6,8 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from kryten_actors.bot.latency import LatencyWindow
+
 if TYPE_CHECKING:
     from kryten_actors.bot.sender import CommandSender
     from kryten_actors.observability.instrumentation import Instrumentation
@@ -56,6 +58,8 @@ class ChannelCounters:
     commands_sent: int = 0
     commands_failed: int = 0
     latency_total: float = 0.0
+    #: Recent latencies (router arrival to end of handlers) for the health report's p99.
+    latency: LatencyWindow = field(default_factory=LatencyWindow)
 
 
 @dataclass(slots=True)
