@@ -19,6 +19,7 @@ from kryten_actors.bot import (
 )
 from kryten_actors.config import (
     ChannelConfig,
+    ControlConfig,
     KrytenConfig,
     MailboxConfig,
     MetricsConfig,
@@ -114,6 +115,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "Command",
     "CommandRejected",
     "CommandResult",
+    "ControlConfig",
     "CooldownEvent",
     "DeadLetter",
     "DeadLetterReason",

@@ -78,6 +78,7 @@ from __future__ import annotations
 
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig, TlsConfig
+from kryten_actors.config.control import ControlAction, ControlConfig
 from kryten_actors.config.kryten import ConfigSource, KrytenConfig, Profile, load_config
 from kryten_actors.config.mailbox import MailboxConfig, OverflowPolicy
 from kryten_actors.config.supervision import SupervisionConfig, SupervisionStrategy
@@ -86,6 +87,8 @@ from kryten_actors.config.telemetry import MetricsConfig, TracingConfig, Tracing
 __all__ = [
     "ChannelConfig",
     "ConfigSource",
+    "ControlAction",
+    "ControlConfig",
     "KrytenConfig",
     "MailboxConfig",
     "MetricsConfig",

@@ -61,6 +61,7 @@ async def test_srv_ping_info_and_stats_answer(
     assert ping["version"] == service_version(package_version())
 
     assert ping["metadata"]["framework"] == "kryten-actors"
+    assert ping["metadata"]["control"] == "off"
 
     info = await request_json(nats_server, f"$SRV.INFO.{NAME}")
     assert [(e["name"], e["subject"]) for e in info["endpoints"]] == [
