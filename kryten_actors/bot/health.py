@@ -80,8 +80,8 @@ class HealthStatus(BaseModel):
     | ``stopping`` | ``stopped``. ``actors`` and ``degraded`` are keyed
     ``"{domain}/{channel}"``; ``problems`` lists what makes the bot itself unhealthy.
     ``avg_latency`` is the mean time in seconds from an event's arrival at the router to
-    the end of its handlers. Building it costs time linear in the channels (about a
-    second at 100,000): prefer ``bot.health_summary()`` for a large bot.
+    the end of its handlers. Building it costs time linear in the channels (one
+    to two seconds at 100,000): prefer ``bot.health_summary()`` for a large bot.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -222,7 +222,7 @@ def channel_row(binding: ChannelBinding, stats: ActorStats | None, now: float) -
     state = stats.state.value if stats is not None else NO_ACTOR
     error = stats.last_error if stats is not None else None
     counters = binding.counters
-    return ChannelHealth.model_construct(
+    return ChannelHealth(
         key=f"{binding.domain}/{binding.channel}",
         domain=binding.domain,
         channel=binding.channel,

@@ -268,7 +268,7 @@ class HealthReporter:
             if reason is not None:
                 degraded[e.key] = reason
             infos.append(
-                ChannelInfo.model_construct(
+                ChannelInfo(
                     domain=e.binding.domain,
                     channel=e.binding.channel,
                     connected=connected,
@@ -281,7 +281,7 @@ class HealthReporter:
                 continue
             errors += stats.failed
             error = stats.last_error
-            actors[e.key] = ActorHealth.model_construct(
+            actors[e.key] = ActorHealth(
                 state=stats.state.value,
                 restarts=stats.restarts,
                 mailbox_depth=stats.mailbox_depth,

@@ -66,6 +66,8 @@ class LatencyWindow:
         None when no latency was recorded in the last one to two windows as of ``now``
         (the same clock as :meth:`record`; omitted, whatever is held counts).
         """
+        if self._current is None:
+            return None  # nothing ever recorded: the common case of an idle channel
         current, previous = self._windows(now)
         counts = [a + b for a, b in zip(current, previous, strict=True)]
         total = sum(counts)
