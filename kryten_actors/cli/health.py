@@ -136,9 +136,9 @@ async def ask_health(
             "check that it runs, and its service_name (--name) and NATS URL (--nats)"
         )
         raise NoAnswer(msg) from None
-    if every_page:
-        reply.update(offset=query.get("offset", 0) if query else 0, next_offset=None)
-        reply["returned"] = len(reply.get("items", []))
+    if every_page and "items" in reply:
+        first = (query or {}).get("offset", 0)
+        reply.update(offset=first, next_offset=None, returned=len(reply["items"]))
     return reply
 
 
