@@ -223,3 +223,25 @@ async def test_stopping_ends_open_streams(
         async with asyncio.timeout(5):
             await dashboard.stop()
     assert not dashboard.transport.is_connected
+
+
+async def test_instances_of_one_service_are_members_of_one_bot(
+    nats_server: NatsServer, dashboard_factory: DashboardFactory
+) -> None:
+    first = Bot(bot_config(nats_server, ["lounge", "movies"]), actor=DemoActor)
+    second = Bot(bot_config(nats_server, ["music"]), actor=DemoActor)
+    async with first, second:
+        dashboard = await dashboard_factory(interval=0.2)
+        fleet = dashboard.fleet
+        await wait_until(lambda: len(fleet.members) == 2, what="both members found")
+        await wait_until(
+            lambda: fleet.snapshot()["bots"][0]["channel_count"] == 3, what="both summaries"
+        )
+        (bot,) = fleet.snapshot()["bots"]
+        assert bot["name"] == BOT
+        assert sorted(m["channel_count"] for m in bot["members"]) == [1, 2]
+        assert second.health_service is not None
+        member = second.health_service.id
+        _, page = await get_json(f"{dashboard.url}api/channels?bot={BOT}&member={member}")
+        assert page["member"] == member
+        assert [row["channel"] for row in page["items"]] == ["music"]
