@@ -17,8 +17,11 @@ from kryten_actors.bot import (
     MockKrytenClient,
     on,
 )
+from kryten_actors.bot.tracked import ChannelUser, Playlist, UserList
 from kryten_actors.config import (
+    BridgeConfig,
     ChannelConfig,
+    ChatConfig,
     ControlConfig,
     KrytenConfig,
     MailboxConfig,
@@ -30,6 +33,8 @@ from kryten_actors.config import (
     load_config,
 )
 from kryten_actors.errors import (
+    BridgeUnavailable,
+    ChatQueueFull,
     CommandRejected,
     HandlerError,
     KrytenConnectionError,
@@ -37,6 +42,7 @@ from kryten_actors.errors import (
     KrytenTimeoutError,
     KrytenValidationError,
     MailboxFull,
+    NoResponders,
     PublishError,
 )
 from kryten_actors.protocol.commands import COMMANDS, Command, build_command
@@ -104,13 +110,18 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "ActorStats",
     "AddMediaResult",
     "Bot",
+    "BridgeConfig",
+    "BridgeUnavailable",
     "COMMANDS",
     "ChangeMediaEvent",
     "ChannelActor",
     "ChannelConfig",
     "ChannelHealth",
     "ChannelInfo",
+    "ChannelUser",
+    "ChatConfig",
     "ChatMessageEvent",
+    "ChatQueueFull",
     "ClosePollEvent",
     "Command",
     "CommandRejected",
@@ -143,7 +154,9 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "MotdResult",
     "MoveVideoEvent",
     "NatsConfig",
+    "NoResponders",
     "OverflowPolicy",
+    "Playlist",
     "PlaylistResult",
     "PlaylistUpdateEvent",
     "PollEvent",
@@ -164,6 +177,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "UserCountEvent",
     "UserJoinEvent",
     "UserLeaveEvent",
+    "UserList",
     "UserListEvent",
     "UserResult",
     "UserlistResult",

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 
 from kryten_actors.config.base import ActorPath, ConfigModel, PositiveFloat, PositiveInt
+from kryten_actors.config.bridge import BridgeConfig, ChatConfig, ReplayPolicy
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.config.control import ControlConfig
@@ -45,6 +46,12 @@ class KrytenConfig(ConfigModel):
     ``spawn_unknown_channels`` starts that actor for events from unlisted channels, up to
     ``max_channels`` channel actors in all (later unknown channels are counted as foreign).
     ``control`` enables the NATS control endpoint (restart/stop/join/leave a channel).
+
+    ``bridge`` sets how commands behave while a channel's bridge is down or rejoining;
+    ``chat`` paces chat lines to CyTube's flood limits. Chat history that CyTube replays
+    on a (re)join is marked ``is_replay`` and, with ``replay: skip`` (the default), never
+    reaches handlers. After the bridge accepts a command, the bot listens
+    ``outcome_window`` seconds for CyTube's refusal of it (``CommandRejected``).
     """
 
     nats: NatsConfig = Field(default_factory=NatsConfig)
@@ -67,6 +74,10 @@ class KrytenConfig(ConfigModel):
     command_timeout: PositiveFloat = 10.0
     max_event_bytes: PositiveInt = 1024 * 1024
     chat_max_length: PositiveInt = 320
+    bridge: BridgeConfig = Field(default_factory=BridgeConfig)
+    chat: ChatConfig = Field(default_factory=ChatConfig)
+    replay: ReplayPolicy = "skip"
+    outcome_window: PositiveFloat = 1.0
 
     @field_validator("channels")
     @classmethod

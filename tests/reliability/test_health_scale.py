@@ -54,7 +54,7 @@ async def test_health_of_100k_channels_is_fast_and_fits(nats_server: NatsServer)
         for name in DOWN:
             binding = bot.channels.binding("cytu.be", name)
             assert binding is not None
-            binding.bridge_state = "down"
+            binding.link.mark_down("a test says so")
         service = bot.health_service
         assert service is not None
         observer = NatsTransport(
