@@ -4,8 +4,8 @@ A :class:`Fleet` finds bots with ``$SRV.PING`` (services whose metadata says
 ``framework: kryten-actors``), reads each instance's summary from ``$SRV.STATS`` every
 ``interval`` seconds, fetches its recent dead letters when their count changes, and
 keeps each bot's counters for sparklines. Dead letters published on
-``kryten.deadletters.{bot}.{channel}`` (where bots publish them) are shown instead of
-the polled ones for that bot.
+``kryten.deadletters.{bot}.{channel}`` (by bots with ``publish_dead_letters``) are shown
+instead of the polled ones for that bot.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final
 
 from kryten_actors.dashboard.series import Sample, Series
@@ -194,8 +195,10 @@ class Fleet:
         if len(tokens) < 3 or not isinstance(letter, dict):
             return
         bot = tokens[2]
-        letter.setdefault("channel", ".".join(tokens[3:]) or None)
-        letter.setdefault("time", time.time())
+        channel = letter.get("channel") or ".".join(tokens[3:]) or None
+        domain = letter.get("domain")
+        letter["channel"] = f"{domain}/{channel}" if domain and channel else channel
+        letter["time"] = _epoch(letter.get("time"))
         self._stream.setdefault(bot, deque(maxlen=_LETTERS)).appendleft(letter)
 
     def _record_series(self) -> None:
@@ -260,6 +263,16 @@ class Fleet:
                 ]
         letters.sort(key=lambda item: item.get("time") or 0, reverse=True)
         return {"time": time.time(), "bots": bots, "letters": letters[:_SHOWN_LETTERS]}
+
+
+def _epoch(value: object) -> float:
+    """A letter's time as seconds since the epoch (it may come as ISO 8601 text), else now."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(value).timestamp()
+    return time.time()
 
 
 def _member_view(member: Member) -> dict[str, Any]:

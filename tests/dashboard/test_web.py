@@ -203,14 +203,27 @@ async def test_streamed_dead_letters_and_departed_bots(
     dashboard.fleet._forget_after = 1.0
     async with Bot(bot_config(nats_server, ["lounge"]), actor=DemoActor):
         await wait_until(lambda: bool(dashboard.fleet.snapshot()["bots"]), what="a bot found")
-        letter = {"reason": "oversized", "preview": "{...", "time": 1.0}
+        # as issue 14's feed publishes them: ISO time, channel and domain apart
+        letter = {
+            "bot": BOT,
+            "reason": "oversized",
+            "preview": "{...",
+            "channel": "lounge",
+            "domain": "cytu.be",
+            "time": "2026-12-01T10:00:00.500+00:00",
+        }
         await bridge.publish(f"kryten.deadletters.{BOT}.lounge", json.dumps(letter).encode())
         await wait_until(
             lambda: any(x["source"] == "stream" for x in dashboard.fleet.snapshot()["letters"]),
             what="a streamed dead letter",
         )
         (shown,) = dashboard.fleet.snapshot()["letters"]
-        assert (shown["bot"], shown["channel"], shown["reason"]) == (BOT, "lounge", "oversized")
+        assert (shown["bot"], shown["channel"], shown["reason"]) == (
+            BOT,
+            "cytu.be/lounge",
+            "oversized",
+        )
+        assert shown["time"] == 1_796_119_200.5
     await wait_until(lambda: not dashboard.fleet.snapshot()["bots"], what="the bot forgotten")
 
 
