@@ -20,7 +20,15 @@ from bench.processes import ROOT
 from bench.report import machine_notes, write_section
 from kryten_actors.transport.server import NatsServer
 
-BENCHMARKS = ("throughput", "profile", "latency", "scale", "supervision", "tracing_overhead")
+BENCHMARKS = (
+    "throughput",
+    "profile",
+    "latency",
+    "scale",
+    "supervision",
+    "tracing_overhead",
+    "health",
+)
 _CASE_TIMEOUT = 600.0
 
 

@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "bot": {"config", "runtime", "protocol", "transport", "observability"},
     "testing": {"bot", "protocol", "transport", "config", "runtime", "observability"},
     "demo": {"bot", "protocol", "transport", "config", "runtime", "observability"},
+    "dashboard": {"bot", "config", "protocol", "transport", "runtime", "observability"},
     "cli": {
         "bot",
         "protocol",
@@ -31,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
         "runtime",
         "observability",
         "demo",
+        "dashboard",
     },
 }
 # third-party imports a layer may use (top-level distribution module names)
@@ -39,7 +41,7 @@ THIRD_PARTY: dict[str, set[str]] = {
     "protocol": {"pydantic", "pydantic_core"},
     "config": {"pydantic", "pydantic_core", "yaml"},
 }
-NEVER_IMPORTED = {"cli", "demo", "testing"}
+NEVER_IMPORTED = {"cli", "demo", "testing", "dashboard"}
 
 
 def _modules() -> list[Path]:

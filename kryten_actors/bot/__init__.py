@@ -4,15 +4,23 @@ from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.client import KrytenClient
 from kryten_actors.bot.handlers import on
-from kryten_actors.bot.health import ActorHealth, ChannelInfo, HealthStatus
+from kryten_actors.bot.health import (
+    ActorHealth,
+    ChannelHealth,
+    ChannelInfo,
+    HealthStatus,
+    HealthSummary,
+)
 from kryten_actors.bot.mock_client import MockKrytenClient
 
 __all__ = [
     "ActorHealth",
     "Bot",
     "ChannelActor",
+    "ChannelHealth",
     "ChannelInfo",
     "HealthStatus",
+    "HealthSummary",
     "KrytenClient",
     "MockKrytenClient",
     "on",

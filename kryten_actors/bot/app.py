@@ -15,12 +15,14 @@ from typing import Any
 from kryten_actors.bot.actor_loader import ActorChoice
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.channels import ChannelActors
-from kryten_actors.bot.health import HealthStatus, build_health, package_version, service_stats
+from kryten_actors.bot.health import HealthStatus, HealthSummary, package_version
+from kryten_actors.bot.health_report import HealthReporter
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
 from kryten_actors.bot.outbox import ChannelOutbox
 from kryten_actors.bot.router import RouterActor, RouterStats
 from kryten_actors.bot.sender import CommandSender
+from kryten_actors.bot.service import start_bot_service
 from kryten_actors.config import KrytenConfig, load_config
 from kryten_actors.errors import KrytenConnectionError, KrytenError, KrytenValidationError
 from kryten_actors.observability.instrumentation import Instrumentation
@@ -40,7 +42,7 @@ from kryten_actors.runtime import (
 )
 from kryten_actors.transport.base import RetryPolicy, Transport
 from kryten_actors.transport.nats import NatsTransport
-from kryten_actors.transport.nats_service import HealthService, start_health_service
+from kryten_actors.transport.nats_service import HealthService
 
 __all__ = ["Bot"]
 
@@ -122,6 +124,7 @@ class Bot:
             version=package_version(),
         )
         self.health_service: HealthService | None = None
+        self.health_reporter = HealthReporter(self)
         self._state = "created"
         self._started_at = 0.0
         self._stop_requested: asyncio.Event | None = None
@@ -178,15 +181,7 @@ class Bot:
                     )
                 await self.bridges.start()
                 self.channels.on_new_binding = self.bridges.probe
-                if isinstance(self.transport, NatsTransport):
-                    self.health_service = await start_health_service(
-                        self.transport,
-                        name=self.config.service_name,
-                        version=package_version(),
-                        health=lambda: self.health().model_dump_json().encode(),
-                        stats=lambda: service_stats(self.health()),
-                        metadata={"profile": self.config.profile},
-                    )
+                self.health_service = await start_bot_service(self)
             except BaseException:
                 await self._teardown()
                 raise
@@ -329,15 +324,15 @@ class Bot:
         """``created`` | ``starting`` | ``running`` | ``stopping`` | ``stopped``."""
         return self._state
 
+    @property
+    def uptime(self) -> float:
+        """Seconds since ``start()`` began (0 before)."""
+        return time.monotonic() - self._started_at if self._started_at else 0.0
+
     def health(self) -> HealthStatus:
-        """A snapshot of the bot's health (cheap; safe to call often)."""
-        return build_health(
-            state=self._state,
-            connected=self.transport.is_connected,
-            uptime=time.monotonic() - self._started_at if self._started_at else 0.0,
-            channels=self.channels.stats(),
-            router=self.router_stats,
-            sender=self.sender.stats,
-            dead_letters=dict(self.system.dead_letters.counts),
-            handlers_registered=self.channels.handlers_registered,
-        )
+        """Every channel's health (linear in the channels; see ``health_summary()``)."""
+        return self.health_reporter.status()
+
+    def health_summary(self, *, worst: int = 10) -> HealthSummary:
+        """A bounded summary: counts by state, degraded channels, the ``worst`` channels."""
+        return self.health_reporter.summary(worst=worst)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kryten_actors.bot.bridge import BridgeLink
 from kryten_actors.bot.delivery import EventDelivery
 from kryten_actors.bot.joining import JoinTracker
+from kryten_actors.bot.latency import LatencyWindow
 from kryten_actors.bot.outbox import ChannelOutbox
 from kryten_actors.bot.tracked import ChannelState
 from kryten_actors.errors import KrytenValidationError
@@ -55,6 +56,8 @@ class ChannelCounters:
     commands_sent: int = 0
     commands_failed: int = 0
     latency_total: float = 0.0
+    #: Recent latencies (router arrival to end of handlers) for the health report's p99.
+    latency: LatencyWindow = field(default_factory=LatencyWindow)
 
 
 class ChannelBinding:

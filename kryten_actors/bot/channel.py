@@ -231,7 +231,9 @@ class ChannelActor(Actor, ChannelCommands):
         finally:
             current_correlation.reset(token)
         counters.events_handled += 1
-        counters.latency_total += b.clock.now() - delivery.enqueued_at
+        now = b.clock.now()
+        counters.latency_total += now - delivery.enqueued_at
+        counters.latency.record(now - delivery.enqueued_at, now)
 
     async def _run(
         self, functions: tuple[Callable[..., Awaitable[Any]], ...], event: RawEvent

@@ -1,11 +1,15 @@
-"""Health report of a bot: the seed's ``HealthStatus`` plus per-actor runtime stats."""
+"""Health of a bot: the seed's ``HealthStatus``, per-channel rows and a bounded summary.
+
+``HealthStatus.state`` speaks the seed's vocabulary (see :func:`seed_state`); the
+bot's richer lifecycle is ``lifecycle``. A channel is **degraded** when its bridge is
+down or its actor is restarting or failed (:func:`degraded_reason`); a bot is
+``healthy`` when it is connected and running with no degraded channel.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,22 +17,29 @@ from kryten_actors.runtime import ActorState, ActorStats
 
 if TYPE_CHECKING:
     from kryten_actors.bot.binding import ChannelBinding
-    from kryten_actors.bot.router import RouterStats
-    from kryten_actors.bot.sender import SenderStats
 
 __all__ = [
+    "NO_ACTOR",
     "ActorHealth",
+    "ChannelHealth",
     "ChannelInfo",
+    "DegradedChannel",
     "HealthStatus",
-    "build_health",
-    "channel_health",
+    "HealthSummary",
+    "channel_row",
+    "degraded_reason",
     "package_version",
-    "service_stats",
+    "seed_state",
 ]
+
+NO_ACTOR: Final = "inactive"
+"""The ``state`` of a channel whose binding has no live actor (not started, or passivated)."""
+_ERROR_CHARS: Final = 300  # a last error is a hint, not a traceback; keeps rows small
+_DOWN_STATES: Final = frozenset({ActorState.RESTARTING.value, ActorState.FAILED.value})
 
 
 class ChannelInfo(BaseModel):
-    """One configured channel as the bot sees it."""
+    """One channel as the bot sees it (the seed's fields, plus bridge state and degradation)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -36,10 +47,16 @@ class ChannelInfo(BaseModel):
     channel: str
     connected: bool
     subscribed: bool
+    bridge_state: str = "unknown"
+    degraded: str | None = None
 
 
 class ActorHealth(BaseModel):
-    """Runtime stats of one channel actor (``state`` is ``failed`` past its restart limit)."""
+    """Runtime stats of one channel actor (``state`` is ``failed`` past its restart limit).
+
+    ``latency_p99`` is seconds from an event's arrival at the router to the end of its
+    handlers, over the last one to two minutes, rounded up to a power of two.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -52,18 +69,26 @@ class ActorHealth(BaseModel):
     dropped: int
     last_error: str | None
     uptime: float
+    latency_p99: float | None = None
 
 
 class HealthStatus(BaseModel):
-    """A bot's health, as returned by ``bot.health()`` and the ``health`` NATS endpoint.
+    """A bot's full health, as returned by ``bot.health()`` (every channel, in process).
 
-    ``actors`` is keyed ``"{domain}/{channel}"``. ``avg_latency`` is the mean time in
-    seconds from an event's arrival at the router to the end of its handlers.
+    ``state`` is the seed's ``connecting`` | ``connected`` | ``disconnected`` | ``error``
+    (:func:`seed_state`); ``lifecycle`` the bot's ``created`` | ``starting`` | ``running``
+    | ``stopping`` | ``stopped``. ``actors`` and ``degraded`` are keyed
+    ``"{domain}/{channel}"``; ``problems`` lists what makes the bot itself unhealthy.
+    ``avg_latency`` is the mean time in seconds from an event's arrival at the router to
+    the end of its handlers. Building it costs time linear in the channels (one
+    to two seconds at 100,000): prefer ``bot.health_summary()`` for a large bot.
     """
 
     model_config = ConfigDict(frozen=True)
 
     state: str
+    lifecycle: str
+    healthy: bool
     connected: bool
     uptime: float
     events_received: int
@@ -73,88 +98,154 @@ class HealthStatus(BaseModel):
     handlers_registered: int
     channels: list[ChannelInfo]
     actors: dict[str, ActorHealth]
+    degraded: dict[str, str]
+    problems: list[str]
     dead_letters: dict[str, int]
     router: dict[str, int]
 
 
-def channel_health(
-    binding: ChannelBinding, stats: ActorStats, *, connected: bool, running: bool
-) -> tuple[ActorHealth, ChannelInfo]:
-    """The health entries of one channel actor."""
-    error = stats.last_error
-    actor = ActorHealth(
-        state=str(stats.state),
-        restarts=stats.restarts,
-        mailbox_depth=stats.mailbox_depth,
-        mailbox_high_water=stats.mailbox_high_water,
-        processed=stats.processed,
-        failed=stats.failed,
-        dropped=stats.dropped,
-        last_error=f"{error.type}: {error.message}" if error else None,
-        uptime=stats.uptime,
-    )
-    info = ChannelInfo(
+class ChannelHealth(BaseModel):
+    """One channel's row in the health endpoint's pages and in the summary's worst list.
+
+    ``state`` is the actor's state, or ``inactive`` when the channel has no live actor.
+    ``degraded`` is the reason the channel is degraded, or None. ``last_error_at`` is
+    wall-clock time (seconds since the epoch).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    domain: str
+    channel: str
+    state: str
+    bridge_state: str
+    degraded: str | None
+    restarts: int
+    mailbox_depth: int
+    mailbox_high_water: int
+    processed: int
+    failed: int
+    dropped: int
+    events_received: int
+    commands_sent: int
+    latency_p99: float | None
+    last_error: str | None
+    last_error_at: float | None
+    uptime: float
+
+
+class DegradedChannel(BaseModel):
+    """A degraded channel and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    reason: str
+
+
+class HealthSummary(BaseModel):
+    """What the ``health`` endpoint answers by default: bounded whatever the channel count.
+
+    ``states`` counts channels by actor state, ``bridge`` by bridge state.
+    ``degraded`` lists up to a limit of the ``degraded_count`` degraded channels;
+    ``worst`` the channels most in need of attention (degraded first, then restarts,
+    mailbox depth, drops), empty when none has a problem. ``restarts`` counts channel
+    actor restarts since the bot started. ``trace_ui`` is ``tracing.ui_url`` and
+    ``trace_service`` the service name spans carry, for links to a trace viewer.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    instance: str | None
+    version: str
+    profile: str
+    state: str
+    lifecycle: str
+    healthy: bool
+    connected: bool
+    uptime: float
+    events_received: int
+    commands_sent: int
+    errors: int
+    avg_latency: float
+    handlers_registered: int
+    channel_count: int
+    states: dict[str, int]
+    bridge: dict[str, int]
+    degraded_count: int
+    degraded: list[DegradedChannel]
+    problems: list[str]
+    worst: list[ChannelHealth]
+    restarts: int
+    dead_letters: dict[str, int]
+    router: dict[str, int]
+    control: bool
+    trace_ui: str | None
+    trace_service: str
+
+
+def seed_state(lifecycle: str, *, connected: bool, router_failed: bool) -> str:
+    """The seed's ``HealthStatus.state`` for a bot in ``lifecycle``.
+
+    ``starting`` → ``connecting``; ``running`` → ``connected``, or ``disconnected`` while
+    NATS reconnects, or ``error`` when the router has failed (no events arrive);
+    ``created``, ``stopping`` and ``stopped`` → ``disconnected``.
+    """
+    if lifecycle == "starting":
+        return "connecting"
+    if lifecycle != "running":
+        return "disconnected"
+    if router_failed:
+        return "error"
+    return "connected" if connected else "disconnected"
+
+
+def degraded_reason(state: str, bridge_state: str, stats: ActorStats | None) -> str | None:
+    """Why a channel is degraded (bridge down, actor restarting or failed), or None."""
+    reasons = []
+    if bridge_state == "down":
+        reasons.append("bridge down")
+    if state in _DOWN_STATES:
+        restarts = stats.restarts if stats is not None else 0
+        what = "restarting" if state == ActorState.RESTARTING.value else "failed"
+        reason = f"actor {what} after {restarts} restart{'s' * (restarts != 1)}"
+        error = stats.last_error if stats is not None else None
+        if error is not None:
+            reason += f": {_clip(f'{error.type}: {error.message}')}"
+        reasons.append(reason)
+    return "; ".join(reasons) or None
+
+
+def channel_row(binding: ChannelBinding, stats: ActorStats | None, now: float) -> ChannelHealth:
+    """The health row of one channel (``now`` on the binding's clock, for the p99 window)."""
+    state = stats.state.value if stats is not None else NO_ACTOR
+    error = stats.last_error if stats is not None else None
+    counters = binding.counters
+    return ChannelHealth(
+        key=f"{binding.domain}/{binding.channel}",
         domain=binding.domain,
         channel=binding.channel,
-        connected=connected,
-        subscribed=running and stats.state is not ActorState.FAILED,
-    )
-    return actor, info
-
-
-def build_health(
-    *,
-    state: str,
-    connected: bool,
-    uptime: float,
-    channels: Iterable[tuple[ChannelBinding, ActorStats | None]],
-    router: RouterStats,
-    sender: SenderStats,
-    dead_letters: dict[str, int],
-    handlers_registered: int,
-) -> HealthStatus:
-    """Assemble a bot's :class:`HealthStatus` from its parts' counters."""
-    running = state == "running"
-    actors: dict[str, ActorHealth] = {}
-    infos: list[ChannelInfo] = []
-    handled = errors = 0
-    latency = 0.0
-    for binding, stats in channels:
-        counters = binding.counters
-        handled += counters.events_handled
-        latency += counters.latency_total
-        errors += counters.decode_failed
-        if stats is None:
-            continue
-        actor, info = channel_health(binding, stats, connected=connected, running=running)
-        actors[f"{binding.domain}/{binding.channel}"] = actor
-        infos.append(info)
-        errors += actor.failed
-    errors += sender.failed + router.unroutable
-    return HealthStatus(
         state=state,
-        connected=connected,
-        uptime=uptime,
-        events_received=router.received,
-        commands_sent=sender.sent,
-        errors=errors,
-        avg_latency=latency / handled if handled else 0.0,
-        handlers_registered=handlers_registered,
-        channels=infos,
-        actors=actors,
-        dead_letters=dead_letters,
-        router=dataclasses.asdict(router),
+        bridge_state=binding.bridge_state,
+        degraded=degraded_reason(state, binding.bridge_state, stats),
+        restarts=stats.restarts if stats else 0,
+        mailbox_depth=stats.mailbox_depth if stats else 0,
+        mailbox_high_water=stats.mailbox_high_water if stats else 0,
+        processed=stats.processed if stats else 0,
+        failed=stats.failed if stats else 0,
+        dropped=stats.dropped if stats else 0,
+        events_received=counters.events_received,
+        commands_sent=counters.commands_sent,
+        latency_p99=counters.latency.quantile(0.99, now),
+        last_error=_clip(f"{error.type}: {error.message}") if error else None,
+        last_error_at=error.time if error else None,
+        uptime=stats.uptime if stats else 0.0,
     )
 
 
-def service_stats(report: HealthStatus) -> dict[str, Any]:
-    """The ``health`` endpoint's data in ``$SRV.STATS``: per-channel actor stats."""
-    return {
-        "state": report.state,
-        "events_received": report.events_received,
-        "commands_sent": report.commands_sent,
-        "actors": {key: actor.model_dump(mode="json") for key, actor in report.actors.items()},
-    }
+def _clip(text: str) -> str:
+    return text if len(text) <= _ERROR_CHARS else text[: _ERROR_CHARS - 1] + "…"
 
 
 def package_version() -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from kryten_actors.cli.check import add_check_parser, run_check_command
+from kryten_actors.cli.dashboard import add_dashboard_parser, run_dashboard_command
 from kryten_actors.cli.demo import add_demo_parser, run_demo_command
 from kryten_actors.cli.health import add_health_parser, run_health_command
 from kryten_actors.cli.run import add_run_parser, run_bot_command
@@ -19,6 +20,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": run_demo_command,
     "health": run_health_command,
     "check": run_check_command,
+    "dashboard": run_dashboard_command,
 }
 
 
@@ -42,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo_parser(commands)
     add_health_parser(commands)
     add_check_parser(commands)
+    add_dashboard_parser(commands)
     return parser
 
 

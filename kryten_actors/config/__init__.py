@@ -95,6 +95,7 @@ from __future__ import annotations
 from kryten_actors.config.bridge import BridgeConfig, ChatConfig, DownPolicy, ReplayPolicy
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig, TlsConfig
+from kryten_actors.config.control import ControlAction, ControlConfig
 from kryten_actors.config.kryten import ConfigSource, KrytenConfig, Profile, load_config
 from kryten_actors.config.mailbox import MailboxConfig, OverflowPolicy
 from kryten_actors.config.supervision import SupervisionConfig, SupervisionStrategy
@@ -105,6 +106,8 @@ __all__ = [
     "ChannelConfig",
     "ChatConfig",
     "ConfigSource",
+    "ControlAction",
+    "ControlConfig",
     "DownPolicy",
     "KrytenConfig",
     "MailboxConfig",

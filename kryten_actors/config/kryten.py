@@ -13,6 +13,7 @@ from kryten_actors.config.base import ActorPath, ConfigModel, PositiveFloat, Pos
 from kryten_actors.config.bridge import BridgeConfig, ChatConfig, ReplayPolicy
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig
+from kryten_actors.config.control import ControlConfig
 from kryten_actors.config.environment import substitute_environment
 from kryten_actors.config.mailbox import MailboxConfig
 from kryten_actors.config.source import read_json, read_yaml
@@ -44,6 +45,7 @@ class KrytenConfig(ConfigModel):
     (``"module:Class"``) handles every channel without an ``actor`` of its own;
     ``spawn_unknown_channels`` starts that actor for events from unlisted channels, up to
     ``max_channels`` channel actors in all (later unknown channels are counted as foreign).
+    ``control`` enables the NATS control endpoint (restart/stop/join/leave a channel).
 
     ``bridge`` sets how commands behave while a channel's bridge is down or rejoining;
     ``chat`` paces chat lines to CyTube's flood limits. Chat history that CyTube replays
@@ -66,6 +68,7 @@ class KrytenConfig(ConfigModel):
     supervision: SupervisionConfig = Field(default_factory=SupervisionConfig)
     tracing: TracingConfig = Field(default_factory=TracingConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    control: ControlConfig = Field(default_factory=ControlConfig)
     spawn_unknown_channels: bool = False
     max_channels: PositiveInt = 10_000
     service_name: ServiceName = "kryten-actors"

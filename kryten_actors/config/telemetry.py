@@ -22,7 +22,9 @@ class TracingConfig(ConfigModel):
     :attr:`traces_endpoint`); with ``grpc`` the endpoint is used as it is. Left unset,
     the exporter follows the standard ``OTEL_EXPORTER_OTLP_*`` environment variables.
     ``service_name`` overrides the top-level ``service_name`` as ``service.name``;
-    ``sample_ratio`` is the fraction of new traces sampled.
+    ``sample_ratio`` is the fraction of new traces sampled. ``ui_url`` is the base URL of a
+    trace viewer (Jaeger's UI, e.g. ``http://localhost:16686``): the health summary carries
+    it, and the dashboard links each channel to its traces there.
     """
 
     enabled: bool = False
@@ -30,8 +32,9 @@ class TracingConfig(ConfigModel):
     endpoint: NonEmptyStr | None = None
     protocol: TracingProtocol = "http/protobuf"
     sample_ratio: Fraction = 1.0
+    ui_url: NonEmptyStr | None = None
 
-    @field_validator("endpoint")
+    @field_validator("endpoint", "ui_url")
     @classmethod
     def _endpoint_is_http(cls, value: str | None) -> str | None:
         if value is None:
@@ -45,6 +48,13 @@ class TracingConfig(ConfigModel):
             raise ValueError(
                 "must be an http:// or https:// base URL such as http://localhost:4318"
             )
+        return value
+
+    @field_validator("ui_url")
+    @classmethod
+    def _ui_url_has_no_credentials(cls, value: str | None) -> str | None:
+        if value is not None and "@" in urlsplit(value).netloc:
+            raise ValueError("must not carry credentials: health reports show it to everyone")
         return value
 
     @property

@@ -1,10 +1,18 @@
-"""A bot as a NATS micro service: discoverable with ``$SRV.PING|INFO|STATS``, plus ``health``.
+"""A bot as a NATS micro service: ``$SRV.PING|INFO|STATS``, ``health`` and ``control``.
 
 :func:`start_health_service` registers a `NATS micro`_ service on a connected
 :class:`~kryten_actors.transport.nats.NatsTransport`. Standard tooling (``nats micro ls``,
-``nats micro stats NAME``) then finds the bot; the ``health`` endpoint on
-:func:`health_subject` answers with the bot's full health report as JSON, and the
-endpoint's entry in ``$SRV.STATS`` carries per-channel actor stats in its ``data``.
+``nats micro stats NAME``) then finds the bot. Endpoints:
+
+- ``health`` on :func:`health_subject` (``kryten.health.{name}``): any one instance of the
+  service answers; ``member-health`` on ``kryten.health.{name}.{id}``: that instance.
+- ``control`` and ``member-control`` likewise on ``kryten.control.{name}[.{id}]``, only
+  when a control handler is given.
+
+Every reply is kept under the server's ``max_payload``: the handlers get a byte budget,
+and a reply that still does not fit becomes a service error instead of a lost request.
+The ``health`` endpoint's entry in ``$SRV.STATS`` carries a bounded ``data`` (the bot's
+summary), so ``$SRV.STATS`` fits too.
 
 .. _NATS micro: https://github.com/nats-io/nats-architecture-and-design/blob/main/adr/ADR-32.md
 """
@@ -14,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -22,12 +30,16 @@ from nats import errors as nats_errors
 from nats.micro.request import Request
 from nats.micro.service import EndpointConfig, EndpointStats, Service, ServiceConfig
 
-from kryten_actors.errors import KrytenConnectionError, KrytenValidationError
+from kryten_actors.errors import KrytenConnectionError, KrytenError, KrytenValidationError
 from kryten_actors.transport.nats import NatsTransport
 
 __all__ = [
+    "CONTROL_ENDPOINT",
+    "HEADER_ROOM",
     "HEALTH_ENDPOINT",
+    "EndpointError",
     "HealthService",
+    "control_subject",
     "health_subject",
     "service_version",
     "start_health_service",
@@ -37,14 +49,45 @@ log = logging.getLogger(__name__)
 
 HEALTH_ENDPOINT: Final = "health"
 """Name of the micro endpoint that answers with the health report."""
+CONTROL_ENDPOINT: Final = "control"
+"""Name of the micro endpoint that restarts, stops, joins and leaves channels."""
+HEADER_ROOM: Final = 1024
+"""Bytes of ``max_payload`` left for a reply's headers and the ``$SRV.STATS`` envelope."""
+_STATS_LIMIT: Final = 64 * 1024  # the health data in $SRV.STATS never needs more
 _HEALTH_PREFIX: Final = "kryten.health"
+_CONTROL_PREFIX: Final = "kryten.control"
 _SEMVER_CORE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(.*)$")
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_JSON: Final = {"Content-Type": "application/json"}
+
+HealthHandler = Callable[[bytes, int], bytes]
+"""``(request body, reply budget in bytes) -> JSON reply`` of at most the budget."""
+StatsHandler = Callable[[int], Mapping[str, Any]]
+"""``(budget in bytes) -> JSON-able data`` for the health endpoint's ``$SRV.STATS`` entry."""
+ControlHandler = Callable[[bytes], Awaitable[bytes]]
+"""``(request body) -> JSON reply``; runs on the event loop, may take a while."""
+
+
+class EndpointError(KrytenError):
+    """Raised by an endpoint handler: the requester gets a NATS micro error with ``code``.
+
+    Codes follow HTTP: 400 a bad request, 403 not allowed, 404 no such thing, 409 a
+    conflict with the current state, 503 not available now.
+    """
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def health_subject(name: str) -> str:
     """The subject a bot whose ``service_name`` is ``name`` answers health requests on."""
     return f"{_HEALTH_PREFIX}.{name}"
+
+
+def control_subject(name: str) -> str:
+    """The subject a bot whose ``service_name`` is ``name`` takes control requests on."""
+    return f"{_CONTROL_PREFIX}.{name}"
 
 
 def service_version(version: str) -> str:
@@ -68,19 +111,26 @@ def service_version(version: str) -> str:
 class HealthService:
     """A running micro service; :meth:`stop` (or leaving ``async with``) unregisters it.
 
-    ``id`` is this instance's micro service id; ``subject`` the health endpoint's subject.
+    ``id`` is this instance's micro service id; ``subject`` the health endpoint's subject
+    (any instance answers) and ``member_subject`` this instance's own.
     """
 
-    def __init__(self, service: Service, *, name: str, subject: str) -> None:
+    def __init__(self, service: Service, *, name: str, subject: str, control: bool) -> None:
         self._service = service
         self.name = name
         self.subject = subject
+        self.control = control
         self._stopped = False
 
     @property
     def id(self) -> str:
         """The instance id NATS micro assigned (``$SRV.PING.{name}.{id}``)."""
         return self._service.id
+
+    @property
+    def member_subject(self) -> str:
+        """This instance's own health subject, ``kryten.health.{name}.{id}``."""
+        return f"{self.subject}.{self.id}"
 
     @property
     def stopped(self) -> bool:
@@ -111,22 +161,48 @@ class HealthService:
         await self.stop()
 
 
+async def _respond(request: Request, reply: Callable[[], Awaitable[bytes]], limit: int) -> None:
+    """Answer ``request`` with ``reply()``, or with a one-line micro error saying why not."""
+    try:
+        data = await reply()
+        if len(data) > limit:
+            msg = f"the reply needs {len(data)} bytes but the server's max_payload allows {limit}"
+            raise EndpointError(500, msg)
+    except EndpointError as exc:
+        await _error(request, exc.code, str(exc))
+    except KrytenValidationError as exc:
+        await _error(request, 400, str(exc))
+    except Exception as exc:
+        log.exception("service endpoint %s failed", request.subject)
+        await _error(request, 500, f"{type(exc).__name__}: {exc}")
+    else:
+        await request.respond(data, headers=_JSON)
+
+
+async def _error(request: Request, code: int, message: str) -> None:
+    # a header value is one line
+    await request.respond_error(str(code), " ".join(message.split()))
+
+
 async def start_health_service(
     transport: NatsTransport,
     *,
     name: str,
     version: str,
-    health: Callable[[], bytes],
-    stats: Callable[[], Mapping[str, Any]],
+    health: HealthHandler,
+    stats: StatsHandler,
+    control: ControlHandler | None = None,
     description: str = "kryten-actors bot",
     metadata: Mapping[str, str] | None = None,
 ) -> HealthService:
     """Register ``name`` as a NATS micro service on ``transport`` (which must be connected).
 
-    ``health()`` builds the body of each ``health`` reply (JSON bytes); ``stats()`` the
-    ``data`` of the ``health`` endpoint in ``$SRV.STATS`` replies (JSON-able, e.g.
-    per-channel actor stats). Both run on the event loop for each request, so keep them
-    cheap; if one raises, the requester gets a NATS micro error reply (code 500).
+    ``health(body, budget)`` builds each ``health`` reply (JSON bytes, at most ``budget``
+    bytes: ``max_payload`` less :data:`HEADER_ROOM`); ``stats(budget)`` the ``data`` of the
+    ``health`` endpoint in ``$SRV.STATS`` replies. Both run on the event loop for each
+    request, so keep them cheap. ``control(body)``, when given, answers control requests.
+    A handler that raises :class:`EndpointError` gives the requester that code; a
+    :class:`KrytenValidationError` gives 400, anything else 500 (and is logged).
     ``version`` may be any PEP 440 version (see :func:`service_version`).
 
     Returns once the server has registered every subscription. Raises
@@ -143,11 +219,31 @@ async def start_health_service(
         raise KrytenConnectionError(msg)
     subject = health_subject(name)
 
-    def endpoint_data(endpoint: EndpointStats) -> Any:
-        return dict(stats()) if endpoint.name == HEALTH_ENDPOINT else None
+    def budget() -> int:
+        return int(client.max_payload) - HEADER_ROOM
 
-    async def answer(request: Request) -> None:
-        await request.respond(health(), headers={"Content-Type": "application/json"})
+    def endpoint_data(endpoint: EndpointStats) -> Any:
+        if endpoint.subject != subject:
+            return None
+        try:
+            return dict(stats(min(_STATS_LIMIT, budget() // 2)))
+        except Exception as exc:
+            log.exception("health stats of service %r failed", name)
+            return {"error": f"{type(exc).__name__}: {exc}"[:500]}
+
+    async def answer_health(request: Request) -> None:
+        async def reply() -> bytes:
+            return health(request.data, budget())
+
+        await _respond(request, reply, budget())
+
+    async def answer_control(request: Request) -> None:
+        assert control is not None
+
+        async def reply() -> bytes:
+            return await control(request.data)
+
+        await _respond(request, reply, budget())
 
     service = Service(
         client,
@@ -159,16 +255,38 @@ async def start_health_service(
             stats_handler=endpoint_data,
         ),
     )
+    endpoints = [
+        EndpointConfig(name=HEALTH_ENDPOINT, handler=answer_health, subject=subject),
+        EndpointConfig(
+            name=f"member-{HEALTH_ENDPOINT}",
+            handler=answer_health,
+            subject=f"{subject}.{service.id}",
+        ),
+    ]
+    if control is not None:
+        control_at = control_subject(name)
+        endpoints += [
+            EndpointConfig(name=CONTROL_ENDPOINT, handler=answer_control, subject=control_at),
+            EndpointConfig(
+                name=f"member-{CONTROL_ENDPOINT}",
+                handler=answer_control,
+                subject=f"{control_at}.{service.id}",
+            ),
+        ]
     try:
         await service.start()
-        await service.add_endpoint(
-            EndpointConfig(name=HEALTH_ENDPOINT, handler=answer, subject=subject)
-        )
-        # the endpoint subscribes without a flush; a round trip proves the server has it
+        for endpoint in endpoints:
+            await service.add_endpoint(endpoint)
+        # the endpoints subscribe without a flush; a round trip proves the server has them
         await transport.flush()
     except BaseException:
         with contextlib.suppress(nats_errors.Error, OSError):
             await service.stop()
         raise
-    log.info("health service %r answering on %s (and $SRV.*)", name, subject)
-    return HealthService(service, name=name, subject=subject)
+    log.info(
+        "service %r answering health on %s%s (and $SRV.*)",
+        name,
+        subject,
+        f", control on {control_subject(name)}" if control is not None else "",
+    )
+    return HealthService(service, name=name, subject=subject, control=control is not None)

@@ -172,7 +172,9 @@ async def test_health_reports_the_seed_fields_and_per_actor_stats(
         await bus.publish(chat("seed", str(i)))
     await wait_until(lambda: len(journal.messages("cytu.be/lounge")) == 5, what="five lines")
     health = bot.health()
-    assert health.state == "running"
+    assert health.state == "connected"  # the seed's vocabulary
+    assert health.lifecycle == "running"
+    assert health.healthy
     assert health.connected
     assert health.uptime > 0
     assert health.events_received == 5

@@ -60,29 +60,39 @@ async def test_srv_ping_info_and_stats_answer(
     assert ping["id"] == service.id
     assert ping["version"] == service_version(package_version())
 
+    assert ping["metadata"]["framework"] == "kryten-actors"
+    assert ping["metadata"]["control"] == "off"
+
     info = await request_json(nats_server, f"$SRV.INFO.{NAME}")
     assert [(e["name"], e["subject"]) for e in info["endpoints"]] == [
-        ("health", health_subject(NAME))
+        ("health", health_subject(NAME)),
+        ("member-health", f"{health_subject(NAME)}.{service.id}"),
     ]
 
     stats = await request_json(nats_server, f"$SRV.STATS.{NAME}.{service.id}")
-    (endpoint,) = stats["endpoints"]
-    actors = endpoint["data"]["actors"]
-    assert set(actors) == {f"{d}/{c}" for d, c in CHANNELS}
-    assert actors["cytu.be/lounge"]["state"] == "running"
-    assert actors["cytu.be/lounge"]["restarts"] == 0
-    assert endpoint["data"]["state"] == "running"
+    health, member = stats["endpoints"]
+    assert member["data"] is None
+    summary = health["data"]
+    assert summary["states"] == {"running": 2}
+    assert summary["channel_count"] == 2
+    assert summary["state"] == "connected"
+    assert summary["lifecycle"] == "running"
+    assert summary["healthy"] is True
+    assert summary["instance"] == service.id
 
 
 async def test_health_endpoint_returns_the_bots_report(
     nats_server: NatsServer, running_bot: tuple[Bot, HealthService]
 ) -> None:
-    bot, _ = running_bot
+    _, service = running_bot
     report = await request_json(nats_server, health_subject(NAME))
-    assert report["state"] == "running"
+    assert report["view"] == "summary"
+    assert report["state"] == "connected"
     assert report["connected"] is True
-    assert set(report["actors"]) == set(bot.health().actors)
-    assert {(c["domain"], c["channel"]) for c in report["channels"]} == set(CHANNELS)
+    assert report["channel_count"] == len(CHANNELS)
+    assert report["degraded"] == report["worst"] == []
+    member = await request_json(nats_server, service.member_subject)
+    assert member["instance"] == service.id
 
 
 async def test_health_command_prints_the_report(
@@ -95,8 +105,8 @@ async def test_health_command_prints_the_report(
     assert await asyncio.to_thread(main, argv) == 0
     out, _ = capsys.readouterr()
     report = json.loads(out)
-    assert report["state"] == "running"
-    assert set(report["actors"]) == {"cytu.be/lounge", "cytu.be/movies"}
+    assert report["state"] == "connected"
+    assert report["states"] == {"running": 2}
     assert report["handlers_registered"] == DemoActor.handler_count()
 
 
@@ -130,8 +140,8 @@ async def test_service_stops_answering_after_stop(
             transport,
             name="short-lived",
             version="1.2.3",
-            health=lambda: b'{"ok": true}',
-            stats=lambda: {"actors": {}},
+            health=lambda body, budget: b'{"ok": true}',
+            stats=lambda budget: {"actors": {}},
         )
         assert await request_json(nats_server, health_subject("short-lived")) == {"ok": True}
         await service.stop()
@@ -144,12 +154,12 @@ async def test_service_stops_answering_after_stop(
 async def test_a_failing_health_callable_is_a_service_error(
     nats_server: NatsServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken() -> bytes:
-        raise RuntimeError("report unavailable")
+    def broken(body: bytes, budget: int) -> bytes:
+        raise RuntimeError("report\nunavailable")
 
     async with NatsTransport(NatsConfig(servers=[nats_server.url])) as transport:
         service = await start_health_service(
-            transport, name="broken", version="0.1.0", health=broken, stats=dict
+            transport, name="broken", version="0.1.0", health=broken, stats=lambda b: {}
         )
         async with service:
             argv = ["health", "--nats", nats_server.url, "--name", "broken"]

@@ -61,8 +61,8 @@ async def test_run_serves_until_sigterm_then_exits_0(
         assert proc.stderr is not None
         await wait_for_line(proc.stderr, health_subject(NAME))
         report = await ask_health(nats_server.url, NAME, timeout=3)
-        assert report["state"] == "running"
-        assert list(report["actors"]) == ["cytu.be/lounge"]
+        assert report["lifecycle"] == "running"
+        assert report["states"] == {"running": 1}
         proc.send_signal(signal.SIGTERM)
         async with asyncio.timeout(20):
             _, err = await proc.communicate()

@@ -45,7 +45,7 @@ async def main(plan: dict[str, Any]) -> None:
     await bot.run()
     health = bot.health()
     report = {
-        "state": health.state,
+        "state": health.lifecycle,
         "sent": health.commands_sent,
         "received": health.router["received"],
         "routed": health.router["routed"],
