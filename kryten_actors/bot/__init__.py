@@ -3,7 +3,7 @@
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.client import KrytenClient
-from kryten_actors.bot.handlers import on
+from kryten_actors.bot.handlers import HandlerRegistration, on
 from kryten_actors.bot.health import ActorHealth, ChannelInfo, HealthStatus
 from kryten_actors.bot.mock_client import MockKrytenClient
 
@@ -12,6 +12,7 @@ __all__ = [
     "Bot",
     "ChannelActor",
     "ChannelInfo",
+    "HandlerRegistration",
     "HealthStatus",
     "KrytenClient",
     "MockKrytenClient",
