@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, current_correlation
 from kryten_actors.bot.commands import ChannelCommands
-from kryten_actors.bot.handlers import HandlerTable, run_handlers
+from kryten_actors.bot.handlers import HandlerRegistration, HandlerTable, run_handlers
 from kryten_actors.errors import KrytenError, KrytenValidationError
+from kryten_actors.observability.logs import reset_log_context, set_log_context
 from kryten_actors.protocol.events import RawEvent, decode_event
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
 
@@ -92,6 +93,11 @@ class ChannelActor(Actor, ChannelCommands):
         """How many handler methods this class declares."""
         return cls._handler_table.count
 
+    @classmethod
+    def handler_registrations(cls) -> tuple[HandlerRegistration, ...]:
+        """Which method handles which event, e.g. to check that ``@on`` took effect."""
+        return cls._handler_table.registrations(cls)
+
     # --- commands ----------------------------------------------------------------------
     async def send(self, command: Command) -> CommandResult:
         """Validate and send ``command`` to this channel; see ``CommandSender.send``."""
@@ -128,7 +134,12 @@ class ChannelActor(Actor, ChannelCommands):
             await self._handle(message)
             return None
         if type(message) is TimerCall:
-            return await message.callback()
+            b = self._binding
+            log_token = set_log_context((f"{b.domain}/{b.channel}", self.context.path, None, None))
+            try:
+                return await message.callback()
+            finally:
+                reset_log_context(log_token)
         return await self.on_message(message)
 
     async def on_message(self, message: Any) -> Any:
@@ -159,6 +170,10 @@ class ChannelActor(Actor, ChannelCommands):
         methods = self._handler_table.methods_for(name)
         instr = b.instrumentation
         token = current_correlation.set(event.correlation_id)
+        # what every log record of this event's handlers is about (observability.logs)
+        log_token = set_log_context(
+            (f"{b.domain}/{b.channel}", self.context.path, event.event_name, event.correlation_id)
+        )
         try:
             if instr.enabled:
                 scope = instr.process(
@@ -185,6 +200,7 @@ class ChannelActor(Actor, ChannelCommands):
                 await self._run(methods, event)
         finally:
             current_correlation.reset(token)
+            reset_log_context(log_token)
         counters.events_handled += 1
         counters.latency_total += b.clock.now() - delivery.enqueued_at
 

@@ -13,6 +13,7 @@ from kryten_actors.config.base import ActorPath, ConfigModel, PositiveFloat, Pos
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.config.environment import substitute_environment
+from kryten_actors.config.logs import LogFormat, LogLevelName
 from kryten_actors.config.mailbox import MailboxConfig
 from kryten_actors.config.source import read_json, read_yaml
 from kryten_actors.config.supervision import SupervisionConfig
@@ -43,6 +44,11 @@ class KrytenConfig(ConfigModel):
     (``"module:Class"``) handles every channel without an ``actor`` of its own;
     ``spawn_unknown_channels`` starts that actor for events from unlisted channels, up to
     ``max_channels`` channel actors in all (later unknown channels are counted as foreign).
+    ``log_level``/``log_format`` apply when ``Bot.run()`` sets up logging (the application
+    did not); ``publish_dead_letters`` publishes each dead letter on
+    ``kryten.deadletters.{service_name}.{channel}``; ``profile_check_after`` is how long
+    the bot waits for its first event before looking for the other profile's events
+    (``null``: never).
     """
 
     nats: NatsConfig = Field(default_factory=NatsConfig)
@@ -64,6 +70,10 @@ class KrytenConfig(ConfigModel):
     command_timeout: PositiveFloat = 10.0
     max_event_bytes: PositiveInt = 1024 * 1024
     chat_max_length: PositiveInt = 320
+    log_level: LogLevelName | None = None
+    log_format: LogFormat = "text"
+    publish_dead_letters: bool = False
+    profile_check_after: PositiveFloat | None = 30.0
 
     @field_validator("channels")
     @classmethod
@@ -118,7 +128,7 @@ class KrytenConfig(ConfigModel):
         if not isinstance(raw, Mapping):
             problem = f"must be a mapping of settings, not {type(raw).__name__}"
             raise config_error([(ROOT_PATH, problem)], what)
-        expanded = substitute_environment(raw)
+        expanded = substitute_environment(raw, what=what)
         try:
             return cls.model_validate(expanded)
         except ValidationError as exc:
