@@ -9,10 +9,7 @@ import os
 import sys
 from typing import Any, Final
 
-from pydantic import ValidationError
-
-from kryten_actors.config.connection import NatsConfig
-from kryten_actors.config.validation import config_error
+from kryten_actors.cli.nats_options import nats_options
 from kryten_actors.errors import KrytenError, PublishError
 from kryten_actors.transport.base import RetryPolicy
 from kryten_actors.transport.nats import NatsTransport
@@ -23,6 +20,8 @@ __all__ = ["add_health_parser", "ask_health", "run_health_command"]
 DEFAULT_URL: Final = "nats://127.0.0.1:4222"
 DEFAULT_NAME: Final = "kryten-actors"
 _ERROR_HEADER: Final = "Nats-Service-Error"
+_CLOSE_TIMEOUT: Final = 0.5
+_MIN_REQUEST: Final = 0.05
 
 
 def add_health_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,15 +59,20 @@ async def ask_health(url: str, name: str, *, timeout: float) -> dict[str, Any]: 
     Raises :class:`NoAnswer` when nothing answers within ``timeout`` seconds, or the bot
     answers with a service error; :class:`KrytenError` subclasses for connection problems.
     """
-    try:
-        config = NatsConfig(servers=[url], connect_timeout=timeout, name="kryten-actors-health")
-    except ValidationError as exc:
-        raise config_error(exc, "--nats/--timeout") from None
+    config = nats_options(url, name="kryten-actors-health", timeout=timeout)
     subject = health_subject(name)
+    # One deadline for the whole attempt: the request gets what connecting left over,
+    # and closing (after an answer, or with a server that stopped answering) gets 0.5 s.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    close_timeout = min(_CLOSE_TIMEOUT, timeout)
     # one attempt: a health probe should report "nobody home" promptly, not retry
-    async with NatsTransport(config, retry=RetryPolicy(attempts=1), close_timeout=timeout) as nats:
+    async with NatsTransport(
+        config, retry=RetryPolicy(attempts=1), close_timeout=close_timeout
+    ) as nats:
         try:
-            reply = await nats.request(subject, b"", timeout=timeout)
+            remaining = max(deadline - loop.time(), _MIN_REQUEST)
+            reply = await nats.request(subject, b"", timeout=remaining)
         except (TimeoutError, PublishError) as exc:
             msg = (
                 f"no bot named {name!r} answered on {subject} at {url} within {timeout:g} s; "
