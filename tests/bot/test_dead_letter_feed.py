@@ -137,6 +137,7 @@ def test_subject_tokens_are_safe() -> None:
     assert dead_letter_subject("my-bot", "a.b*>") == "kryten.deadletters.my-bot.ab"
 
 
+@pytest.mark.slow
 async def test_cli_follow_prints_letters_live(nats_server: NatsServer) -> None:
     lounge = scheme_for("seed").event_subject("cytu.be", "lounge", "chatMsg")
     proc = await asyncio.create_subprocess_exec(

@@ -18,6 +18,9 @@ from tests.bot.support import Collector, chat
 from tests.conftest import NatsServerFactory
 from tests.polling import wait_until
 
+# every example runs as a program in a subprocess
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).parent.parent.parent
 EXAMPLES = REPO / "examples"
 

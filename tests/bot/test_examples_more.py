@@ -17,6 +17,9 @@ from tests.bot.test_examples import publish_until_answered, start, stop
 from tests.conftest import NatsServerFactory
 from tests.polling import wait_until
 
+# every example runs as a program in a subprocess
+pytestmark = pytest.mark.slow
+
 
 class FakeBridge:
     """Answers ``kryten.robot.command`` like kryten-robot: success, ``uid`` for addvideo."""

@@ -36,6 +36,7 @@ def final_table(out: str) -> dict[str, dict[str, str]]:
     return rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["seed", "kryten-robot"])
 def test_demo_runs_restarts_the_crash_channel_and_leaves_nothing_behind(profile: str) -> None:
     command = [sys.executable, "-m", "kryten_actors.cli", "demo", "--seconds", "6"]
@@ -70,6 +71,7 @@ def test_demo_runs_restarts_the_crash_channel_and_leaves_nothing_behind(profile:
     assert not port_accepts(port)
 
 
+@pytest.mark.slow
 async def test_demo_stops_on_ctrl_c_with_exit_0() -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -125,6 +127,7 @@ def test_demo_rejects_a_bad_channel_count(capsys: pytest.CaptureFixture[str]) ->
     assert "--channels: must be a whole number from 1 to 50, got 0" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 async def test_a_sigkilled_demo_leaves_no_server_and_no_folder_behind(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -150,6 +150,7 @@ class SlowStart:
             await server.wait_closed()
 
 
+@pytest.mark.slow
 async def test_health_timeout_bounds_the_whole_attempt(nats_server: NatsServer) -> None:
     # connecting takes 2 s of the 3 s: the request gets the rest, not 3 s more
     async with SlowStart(nats_server.port, delay=2.0).running() as url:
@@ -162,6 +163,7 @@ async def test_health_timeout_bounds_the_whole_attempt(nats_server: NatsServer) 
     assert took < 4.2, took
 
 
+@pytest.mark.slow
 def test_run_connect_timeout_bounds_the_attempt(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -42,6 +42,7 @@ async def wait_for_line(stream: asyncio.StreamReader, text: str, within: float =
                 return "".join(seen)
 
 
+@pytest.mark.slow
 async def test_run_serves_until_sigterm_then_exits_0(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:

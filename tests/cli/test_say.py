@@ -61,6 +61,7 @@ async def say(*args: str, stdin: bytes | None = None) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow
 async def test_say_finds_the_demo_and_prints_the_bots_answer(demo: str) -> None:
     info = read_demo_info()
     assert info is not None
@@ -72,6 +73,7 @@ async def test_say_finds_the_demo_and_prints_the_bots_answer(demo: str) -> None:
     assert "KrytenBot: you rolls " in out
 
 
+@pytest.mark.slow
 async def test_lines_from_stdin_are_said_one_by_one(demo: str) -> None:
     code, out, err = await say("--user", "ann", "--wait", "3", stdin=b"!help\n\n!roll\n")
     assert code == 0, err
@@ -81,12 +83,14 @@ async def test_lines_from_stdin_are_said_one_by_one(demo: str) -> None:
     assert "KrytenBot: ann rolls " in out
 
 
+@pytest.mark.slow
 async def test_an_unknown_channel_is_refused_by_name(demo: str) -> None:
     code, _, err = await say("--channel", "nope", "hello")
     assert code == 1
     assert "the bridge refused: no channel 'nope' here; the bridge has lounge, movies" in err
 
 
+@pytest.mark.slow
 async def test_without_a_bridge_it_says_what_to_start(
     own_tmp: Path, nats_server: NatsServer
 ) -> None:

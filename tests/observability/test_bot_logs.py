@@ -22,6 +22,9 @@ from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
 
+# each case runs a bot in a subprocess
+pytestmark = pytest.mark.slow
+
 SCRIPT = """
 import asyncio, logging, sys
 
