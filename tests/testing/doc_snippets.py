@@ -70,28 +70,25 @@ def parse_python(snippet: Snippet) -> ast.Module:
     return tree
 
 
-def commands(snippet: Snippet) -> list[list[str]]:
-    """The commands of a shell block, as argument lists: continuation lines joined,
-    comments dropped, ``VAR=value`` prefixes and ``uv run [--frozen]`` removed."""
+def steps(snippet: Snippet) -> list[tuple[dict[str, str], list[str]]]:
+    """The commands of a shell block as ``(environment, arguments)``: continuation lines
+    joined, comments dropped, ``VAR=value`` prefixes moved into the environment and
+    ``uv run [--frozen]`` removed (the tests run inside the project's environment)."""
     joined = snippet.text.replace("\\\n", " ")
     result = []
     for line in joined.splitlines():
         words = shlex.split(line, comments=True)
-        while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", words[0]):
+        env = {}
+        while words and (match := re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", words[0])):
+            env[match.group(1)] = match.group(2)
             words = words[1:]
         if words[:2] == ["uv", "run"]:
             words = [w for w in words[2:] if w != "--frozen"]
         if words:
-            result.append(words)
+            result.append((env, words))
     return result
 
 
-def environment_of(line: str) -> dict[str, str]:
-    """The ``VAR=value`` prefixes of one shell command line."""
-    env = {}
-    for word in shlex.split(line.replace("\\\n", " "), comments=True):
-        match = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", word)
-        if match is None:
-            break
-        env[match.group(1)] = match.group(2)
-    return env
+def commands(snippet: Snippet) -> list[list[str]]:
+    """The argument lists of a shell block's commands (see :func:`steps`)."""
+    return [words for _, words in steps(snippet)]
