@@ -27,8 +27,11 @@ if TYPE_CHECKING:
         MockKrytenClient,
         on,
     )
+    from kryten_actors.bot.tracked import ChannelUser, Playlist, UserList
     from kryten_actors.config import (
+        BridgeConfig,
         ChannelConfig,
+        ChatConfig,
         KrytenConfig,
         MailboxConfig,
         MetricsConfig,
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
         load_config,
     )
     from kryten_actors.errors import (
+        BridgeUnavailable,
+        ChatQueueFull,
         CommandRejected,
         HandlerError,
         KrytenConnectionError,
@@ -46,6 +51,7 @@ if TYPE_CHECKING:
         KrytenTimeoutError,
         KrytenValidationError,
         MailboxFull,
+        NoResponders,
         PublishError,
     )
     from kryten_actors.observability.logs import configure_logging
@@ -122,8 +128,11 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "MockKrytenClient",
         "on",
     ),
+    "kryten_actors.bot.tracked": ("ChannelUser", "Playlist", "UserList"),
     "kryten_actors.config": (
+        "BridgeConfig",
         "ChannelConfig",
+        "ChatConfig",
         "KrytenConfig",
         "MailboxConfig",
         "MetricsConfig",
@@ -134,6 +143,8 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "load_config",
     ),
     "kryten_actors.errors": (
+        "BridgeUnavailable",
+        "ChatQueueFull",
         "CommandRejected",
         "HandlerError",
         "KrytenConnectionError",
@@ -141,6 +152,7 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "KrytenTimeoutError",
         "KrytenValidationError",
         "MailboxFull",
+        "NoResponders",
         "PublishError",
     ),
     "kryten_actors.observability.logs": ("configure_logging",),
@@ -237,12 +249,17 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "ActorStats",
     "AddMediaResult",
     "Bot",
+    "BridgeConfig",
+    "BridgeUnavailable",
     "COMMANDS",
     "ChangeMediaEvent",
     "ChannelActor",
     "ChannelConfig",
     "ChannelInfo",
+    "ChannelUser",
+    "ChatConfig",
     "ChatMessageEvent",
+    "ChatQueueFull",
     "ClosePollEvent",
     "Command",
     "CommandRejected",
@@ -274,7 +291,9 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "MotdResult",
     "MoveVideoEvent",
     "NatsConfig",
+    "NoResponders",
     "OverflowPolicy",
+    "Playlist",
     "PlaylistResult",
     "PlaylistUpdateEvent",
     "PollEvent",
@@ -295,6 +314,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "UserCountEvent",
     "UserJoinEvent",
     "UserLeaveEvent",
+    "UserList",
     "UserListEvent",
     "UserResult",
     "UserlistResult",

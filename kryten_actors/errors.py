@@ -5,12 +5,15 @@ Every error the library raises on purpose derives from :class:`KrytenError`, so
 
     KrytenError
     ├── KrytenConnectionError   cannot reach / authenticate to NATS, or the connection is gone
+    │   └── BridgeUnavailable   the bridge serving a channel is down (bridge.down_policy: fail)
     ├── KrytenValidationError   bad configuration, bad command argument, bad subject token
     ├── KrytenTimeoutError      an ask, a request or a connect did not finish in time
     │                           (also a builtin ``TimeoutError``)
     ├── PublishError            a publish still failed after every retry
+    │   └── NoResponders        a request found nobody subscribed to its subject
     ├── HandlerError            a user handler raised or overran ``handler_timeout``
-    ├── CommandRejected         the bridge (or the bot's own rank check) refused a command
+    ├── CommandRejected         the bot's own checks, the bridge or CyTube refused a command
+    ├── ChatQueueFull           a channel's outbound chat queue is at ``chat.queue_limit``
     └── MailboxFull             an actor's mailbox had no room under ``reject`` / ``block``
 
 Messages say what went wrong *and what to do about it*; the attributes carry the
@@ -20,6 +23,8 @@ details for code that wants to react programmatically.
 from __future__ import annotations
 
 __all__ = [
+    "BridgeUnavailable",
+    "ChatQueueFull",
     "CommandRejected",
     "HandlerError",
     "KrytenConnectionError",
@@ -27,6 +32,7 @@ __all__ = [
     "KrytenTimeoutError",
     "KrytenValidationError",
     "MailboxFull",
+    "NoResponders",
     "PublishError",
 ]
 
@@ -42,6 +48,19 @@ class KrytenConnectionError(KrytenError):
     message names the servers tried and the last cause), and by operations attempted
     on a closed connection.
     """
+
+
+class BridgeUnavailable(KrytenConnectionError):
+    """The bridge serving a channel is known to be down, so a command was not sent.
+
+    Raised at once under ``bridge.down_policy: fail``, and under ``wait`` when the
+    bridge did not come back within ``bridge.wait_timeout``. Nothing was sent, so the
+    command may safely be retried later. ``channel`` is ``"domain/channel"``.
+    """
+
+    def __init__(self, message: str, *, channel: str = "") -> None:
+        super().__init__(message)
+        self.channel = channel
 
 
 class KrytenValidationError(KrytenError, ValueError):
@@ -78,6 +97,14 @@ class PublishError(KrytenError):
         self.attempts = attempts
 
 
+class NoResponders(PublishError):
+    """A request found no subscriber on its subject (NATS "no responders"), every attempt.
+
+    Nothing was delivered, so resending later is safe. For ``kryten.robot.command`` it
+    means no bridge at all is running.
+    """
+
+
 class HandlerError(KrytenError):
     """A user handler failed: it raised, or ran longer than ``handler_timeout``.
 
@@ -90,11 +117,14 @@ class HandlerError(KrytenError):
 
 
 class CommandRejected(KrytenError):
-    """A command was refused.
+    """A command was refused; ``source`` says by whom.
 
-    Either the bridge answered failure (``reason`` is its error text, ``reply`` the
-    decoded reply body), or the bot refused to send it because its known rank is
-    below the command's minimum rank (``reply`` is ``None``).
+    ``"bot"``: the bot refused to send it (its settled rank is too low, it is not
+    logged in, or the tracked channel state shows the uid or user does not exist;
+    ``reply`` is ``None``). ``"bridge"``: the bridge answered failure (``reason`` is its
+    error text, ``reply`` the decoded reply body). ``"cytube"``: the bridge accepted it
+    but CyTube refused it within ``outcome_window`` (``reason`` is CyTube's own text,
+    ``reply`` the refusal event's payload).
     """
 
     def __init__(
@@ -104,11 +134,27 @@ class CommandRejected(KrytenError):
         command: str = "",
         reason: str = "",
         reply: object | None = None,
+        source: str = "bridge",
     ) -> None:
         super().__init__(message)
         self.command = command
         self.reason = reason
         self.reply = reply
+        self.source = source
+
+
+class ChatQueueFull(KrytenError):
+    """A channel's outbound chat queue holds ``chat.queue_limit`` lines already.
+
+    The line was not queued. CyTube accepts only so many lines a second, so a bot
+    that produces more for long is told here rather than losing lines silently: slow
+    down, or raise ``chat.queue_limit``.
+    """
+
+    def __init__(self, message: str, *, channel: str = "", limit: int = 0) -> None:
+        super().__init__(message)
+        self.channel = channel
+        self.limit = limit
 
 
 class MailboxFull(KrytenError):

@@ -17,7 +17,9 @@ from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.channels import ChannelActors
 from kryten_actors.bot.dead_letter_feed import DeadLetterFeed
 from kryten_actors.bot.health import HealthStatus, build_health, package_version, service_stats
+from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
+from kryten_actors.bot.outbox import ChannelOutbox
 from kryten_actors.bot.profile_check import ProfileCheck, ProfileMismatch
 from kryten_actors.bot.router import RouterActor, RouterStats
 from kryten_actors.bot.sender import CommandSender
@@ -121,6 +123,13 @@ class Bot:
         )
         # resolved eagerly so a bad actor reference fails at construction, not at start
         self.channels.check_actor_classes()
+        self.bridges = BridgeMonitor(
+            transport=self.transport,
+            config=self.config,
+            bindings=self.channels.bindings.values,
+            clock=self.system.clock,
+            version=package_version(),
+        )
         self.health_service: HealthService | None = None
         self.profile_check: ProfileCheck | None = None
         self.dead_letter_feed: DeadLetterFeed | None = None
@@ -175,6 +184,8 @@ class Bot:
                         f"could not subscribe to the event subjects ({cause}); check the "
                         "NATS permissions of this user and that the server is reachable"
                     )
+                await self.bridges.start()
+                self.channels.on_new_binding = self.bridges.probe
                 await self._start_watchers()
                 if isinstance(self.transport, NatsTransport):
                     self.health_service = await start_health_service(
@@ -229,6 +240,8 @@ class Bot:
             if self.health_service is not None:
                 await self.health_service.stop()
                 self.health_service = None
+            self.channels.on_new_binding = None
+            await self.bridges.stop()
             # Not started when the first connect failed: then there is nothing to stop,
             # and the connection error must reach the caller unchanged.
             if self.system.running:
@@ -236,6 +249,8 @@ class Bot:
                 with contextlib.suppress(KrytenValidationError):
                     await self.system.stop_child(ROUTER)
                 await self.system.stop()
+            # chat lines the handlers queued before they finished still go out
+            await self.channels.close(self.config.shutdown_timeout)
             # after the channels drained: the letters of the drain are published too
             if self.dead_letter_feed is not None:
                 await self.dead_letter_feed.stop()
@@ -319,10 +334,28 @@ class Bot:
 
     # --- commands and health -------------------------------------------------------------
     async def send(self, command: Command, *, domain: str, channel: str) -> CommandResult:
-        """Send a command to a channel from outside any actor (rank-checked if known)."""
+        """Send a command to a channel from outside any actor.
+
+        For a channel the bot serves it takes the channel's outbox (pacing, bridge and
+        rank waits, CyTube's verdict), exactly as from the channel's own actor.
+        """
         binding = self.channels.binding(domain, channel)
-        rank = binding.rank if binding is not None else None
-        return await self.sender.send(command, domain=domain, channel=channel, rank=rank)
+        if binding is not None:
+            return await binding.outbox.send(command)
+        return await self.sender.send(command, domain=domain, channel=channel)
+
+    def channel(self, domain: str, channel: str) -> ChannelOutbox:
+        """The command helpers of a channel the bot serves: ``bot.channel(d, c).send_chat(...)``.
+
+        Raises ``KrytenValidationError`` for a channel the bot does not serve.
+        """
+        binding = self.channels.binding(domain, channel)
+        if binding is None:
+            raise KrytenValidationError(
+                f"this bot does not serve {domain}/{channel}; join_channel() it first",
+                [("channel", "not served")],
+            )
+        return binding.outbox
 
     def username_in(self, domain: str, channel: str) -> str | None:
         """The bridge account's name in a channel, once its ``login`` event was seen."""

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from kryten_actors.bot.bridge import BridgeLink
+from kryten_actors.bot.joining import JoinTracker
+from kryten_actors.bot.outbox import ChannelOutbox
+from kryten_actors.bot.tracked import ChannelState
+from kryten_actors.errors import KrytenValidationError
 
 if TYPE_CHECKING:
     from kryten_actors.bot.sender import CommandSender
+    from kryten_actors.config import KrytenConfig
     from kryten_actors.observability.instrumentation import Instrumentation
+    from kryten_actors.protocol.events import RawEvent
+    from kryten_actors.protocol.subjects import SubjectScheme
+    from kryten_actors.runtime import Clock
     from kryten_actors.transport.base import InboundMessage
 
 __all__ = ["ChannelBinding", "ChannelCounters", "EventDelivery", "TimerCall", "current_correlation"]
@@ -21,14 +31,20 @@ current_correlation: contextvars.ContextVar[str | None] = contextvars.ContextVar
 
 
 class EventDelivery:
-    """One event body on its way from the router to a channel actor (not yet decoded)."""
+    """One event body on its way from the router to a channel actor (not yet decoded).
 
-    __slots__ = ("enqueued_at", "event", "message")
+    ``replay`` is true for chat history CyTube replayed on a (re)join.
+    """
 
-    def __init__(self, message: InboundMessage, event: str, enqueued_at: float) -> None:
+    __slots__ = ("enqueued_at", "event", "message", "replay")
+
+    def __init__(
+        self, message: InboundMessage, event: str, enqueued_at: float, replay: bool = False
+    ) -> None:
         self.message = message
         self.event = event
         self.enqueued_at = enqueued_at
+        self.replay = replay
 
     def __repr__(self) -> str:
         return f"EventDelivery(subject={self.message.subject!r}, bytes={len(self.message.data)})"
@@ -53,30 +69,100 @@ class ChannelCounters:
     events_received: int = 0
     events_handled: int = 0
     decode_failed: int = 0
+    channel_mismatch: int = 0
+    replayed_skipped: int = 0
+    replayed_delivered: int = 0
     commands_sent: int = 0
     commands_failed: int = 0
     latency_total: float = 0.0
 
 
-@dataclass(slots=True)
 class ChannelBinding:
-    """Identity and services of one channel; outlives the actor instances it serves.
+    """Identity, services and tracked state of one channel; outlives its actor instances.
 
-    The tracked bridge state (``rank``, ``current_media``, ``current_uid``,
-    ``username``) lives here rather than on the actor, so a restarted actor still
-    knows its rank and what is playing.
+    The tracked channel state (``state``: username, rank, users, playlist, media), the
+    join sequence (``join``), the bridge (``link``) and the command path (``outbox``)
+    live here rather than on the actor, so a restarted actor still knows them.
     """
 
-    domain: str
-    channel: str
-    key: str
-    sender: CommandSender
-    instrumentation: Instrumentation
-    clock: Any
-    rank: float | None = None
-    username: str | None = None
-    current_uid: int | None = None
-    current_media: Any = None
-    #: The bridge serving this channel: ``up``, ``down`` or ``unknown`` (kryten-robot lifecycle).
-    bridge_state: str = "unknown"
-    counters: ChannelCounters = field(default_factory=ChannelCounters)
+    __slots__ = (
+        "channel",
+        "clock",
+        "counters",
+        "domain",
+        "instrumentation",
+        "join",
+        "key",
+        "link",
+        "outbox",
+        "replay_skip",
+        "scheme",
+        "sender",
+        "state",
+        "where",
+    )
+
+    def __init__(
+        self,
+        *,
+        domain: str,
+        channel: str,
+        key: str,
+        sender: CommandSender,
+        instrumentation: Instrumentation,
+        clock: Clock,
+        config: KrytenConfig,
+        scheme: SubjectScheme,
+    ) -> None:
+        self.domain = domain
+        self.channel = channel
+        self.key = key
+        self.where = f"{domain}/{channel}"
+        self.sender = sender
+        self.instrumentation = instrumentation
+        self.clock = clock
+        self.counters = ChannelCounters()
+        self.state = ChannelState()
+        self.join = JoinTracker(self.state, clock, settle_delay=config.bridge.settle_delay)
+        self.link = BridgeLink(self.where)
+        self.outbox = ChannelOutbox(self, config)
+        self.replay_skip = config.replay == "skip"
+        self.scheme = scheme
+
+    def __repr__(self) -> str:
+        return f"<ChannelBinding {self.where} bridge={self.link.state}>"
+
+    def owns(self, event: RawEvent) -> bool:
+        """True when the envelope names this channel (the subject always decides routing;
+        a body naming another channel is dead-lettered as ``channel_mismatch``)."""
+        if event.channel == self.channel and event.domain == self.domain:
+            return True
+        try:
+            return self.scheme.channel_key(event.domain, event.channel) == self.key
+        except KrytenValidationError:
+            return False
+
+    @property
+    def rank(self) -> float | None:
+        """The bot's own rank in the channel (last ``rank`` event or the start probe)."""
+        return self.state.rank
+
+    @property
+    def username(self) -> str | None:
+        """The bridge account's name (``login`` event or the start probe)."""
+        return self.state.username
+
+    @property
+    def current_uid(self) -> int | None:
+        """Playlist uid of the playing item (``setCurrent``)."""
+        return self.state.current_uid
+
+    @property
+    def current_media(self) -> Any:
+        """The playing media (the last ``changeMedia`` event)."""
+        return self.state.current_media
+
+    @property
+    def bridge_state(self) -> str:
+        """The bridge serving this channel: ``up``, ``down`` or ``unknown``."""
+        return self.link.state

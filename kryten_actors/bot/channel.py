@@ -14,15 +14,14 @@ from kryten_actors.protocol.events import RawEvent, decode_event
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
 
 if TYPE_CHECKING:
+    from kryten_actors.bot.tracked import Playlist, UserList
     from kryten_actors.protocol.commands import Command
     from kryten_actors.protocol.results import CommandResult
 
 __all__ = ["ChannelActor"]
 
-_RANK = "rank"
-_LOGIN = "login"
-_SET_CURRENT = "setcurrent"
-_CHANGE_MEDIA = "changemedia"
+#: Dead-letter reason of an envelope whose body names another channel than its subject.
+CHANNEL_MISMATCH = "channel_mismatch"
 
 
 class ChannelActor(Actor, ChannelCommands):
@@ -41,9 +40,15 @@ class ChannelActor(Actor, ChannelCommands):
     failure: it becomes a ``decode_failed`` dead letter.
 
     Instance state lives as long as the instance (a restart starts afresh, as in
-    Erlang); ``rank``, ``current_media`` and ``username`` survive restarts. Set up
-    state in ``__init__`` (no arguments) or ``on_start``; ``channel`` and ``domain``
-    are available from ``on_start`` on.
+    Erlang); the channel state the bot tracks from CyTube's events — ``username``,
+    ``rank``, ``userlist``, ``playlist``, ``current_media`` — survives restarts and is
+    current when a handler runs (it is kept at routing time, so it may already include
+    events still queued behind the one being handled). Set up state in ``__init__``
+    (no arguments) or ``on_start``; ``channel`` and ``domain`` are available from
+    ``on_start`` on.
+
+    Chat history CyTube replays when the bridge (re)joins never reaches handlers
+    (``replay: skip``, the default), or arrives with ``event.is_replay`` set.
     """
 
     _handler_table: ClassVar[HandlerTable] = HandlerTable({}, ())
@@ -70,23 +75,38 @@ class ChannelActor(Actor, ChannelCommands):
 
     @property
     def rank(self) -> float | None:
-        """The bot's own rank in this channel from the last ``rank`` event, else None."""
-        return self._binding.rank
+        """The bot's own rank in this channel (``rank`` events; -1 while joining), else None."""
+        return self._binding.state.rank
 
     @property
     def username(self) -> str | None:
-        """The bridge account's name from the last successful ``login`` event, else None."""
-        return self._binding.username
+        """The bridge account's name (``login``, or asked of the bridge at start), else None."""
+        return self._binding.state.username
+
+    @property
+    def userlist(self) -> UserList:
+        """Users in the channel by name (case-insensitive): rank, afk, muted, smuted."""
+        return self._binding.state.userlist
+
+    @property
+    def playlist(self) -> Playlist:
+        """The playlist in play order; ``self.playlist.has(uid)``, ``.by_uid(uid)``."""
+        return self._binding.state.playlist
 
     @property
     def current_media(self) -> Any:
         """The playing media (the last ``changeMedia`` event, uid from ``setCurrent``)."""
-        return self._binding.current_media
+        return self._binding.state.current_media
 
     @property
     def current_uid(self) -> int | None:
         """Playlist uid of the playing item, from the last ``setCurrent`` event."""
-        return self._binding.current_uid
+        return self._binding.state.current_uid
+
+    @property
+    def bridge_state(self) -> str:
+        """The bridge serving this channel: ``up``, ``down`` or ``unknown``."""
+        return self._binding.link.state
 
     @classmethod
     def handler_count(cls) -> int:
@@ -100,11 +120,14 @@ class ChannelActor(Actor, ChannelCommands):
 
     # --- commands ----------------------------------------------------------------------
     async def send(self, command: Command) -> CommandResult:
-        """Validate and send ``command`` to this channel; see ``CommandSender.send``."""
-        b = self._binding
-        result = await b.sender.send(command, domain=b.domain, channel=b.channel, rank=b.rank)
-        b.counters.commands_sent += 1
-        return result
+        """Send ``command`` to this channel through its outbox (see ``ChannelOutbox``).
+
+        Chat is paced to CyTube's flood limits and split when long; while the bridge is
+        down or the bot rejoins, the command waits (``bridge.*``); a command CyTube
+        cannot run is refused before sending, and CyTube's own refusal raises
+        ``CommandRejected`` with its text.
+        """
+        return await self._binding.outbox.send(command)
 
     @property
     def chat_limit(self) -> int:
@@ -164,10 +187,12 @@ class ChannelActor(Actor, ChannelCommands):
         if error is not None:
             self._dead_letter(event, error)
             return
-        name = event.event_name.lower()
-        if name in _TRACKED:
-            self._track(name, event)
-        methods = self._handler_table.methods_for(name)
+        if not b.owns(event):
+            self._mismatch(event)
+            return
+        if delivery.replay:
+            event.mark_replay()
+        methods = self._handler_table.methods_for(event.event_name.lower())
         instr = b.instrumentation
         token = current_correlation.set(event.correlation_id)
         # what every log record of this event's handlers is about (observability.logs)
@@ -219,18 +244,14 @@ class ChannelActor(Actor, ChannelCommands):
             error=error,
         )
 
-    def _track(self, name: str, event: RawEvent) -> None:
+    def _mismatch(self, event: RawEvent) -> None:
         b = self._binding
-        payload = event.payload
-        if name == _RANK and isinstance(payload, int | float) and not isinstance(payload, bool):
-            b.rank = float(payload)
-        elif name == _LOGIN and isinstance(payload, dict) and payload.get("success"):
-            user = payload.get("name")
-            b.username = user if isinstance(user, str) else b.username
-        elif name == _SET_CURRENT and isinstance(payload, int) and not isinstance(payload, bool):
-            b.current_uid = payload
-        elif name == _CHANGE_MEDIA:
-            b.current_media = event
-
-
-_TRACKED = frozenset({_RANK, _LOGIN, _SET_CURRENT, _CHANGE_MEDIA})
+        b.counters.channel_mismatch += 1
+        error = KrytenValidationError(
+            f"the envelope names {event.domain}/{event.channel} but arrived on a subject of "
+            f"{b.where}; the subject decides, so no handler sees it",
+            [("channel", "does not match the subject")],
+        )
+        self.context.dead_letters.record(
+            event, recipient=self.context.path, reason=CHANNEL_MISMATCH, error=error
+        )

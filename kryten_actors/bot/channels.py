@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING
 
 from kryten_actors.bot.actor_loader import ActorChoice, resolve_actor_class
@@ -60,6 +60,8 @@ class ChannelActors:
         self.table = RoutingTable()
         self.bindings: dict[str, ChannelBinding] = {}
         self.handlers_registered = 0
+        #: Called with each new binding (the bridge monitor probes its bridge).
+        self.on_new_binding: Callable[[ChannelBinding], Awaitable[None]] | None = None
 
     def check_actor_classes(self) -> None:
         """Resolve every configured channel's actor class (a bad reference fails early)."""
@@ -97,8 +99,13 @@ class ChannelActors:
                 sender=self._sender,
                 instrumentation=self._instrumentation,
                 clock=self._system.clock,
+                config=config,
+                scheme=self._scheme,
             )
             self.bindings[key] = binding
+            self.table.bindings[key] = binding
+            if self.on_new_binding is not None:
+                await self.on_new_binding(binding)
         ref = await self._system.spawn(
             ChildSpec(
                 name=child_name(domain, channel),
@@ -117,9 +124,18 @@ class ChannelActors:
         """Stop serving a channel: its mailbox drains, then its actor stops."""
         key = self._scheme.channel_key(domain, channel)
         self.table.refs.pop(key, None)
+        self.table.bindings.pop(key, None)
         binding = self.bindings.pop(key, None)
         if binding is not None:
             await self._system.stop_child(child_name(binding.domain, binding.channel))
+            await binding.outbox.close(self._config.shutdown_timeout)
+            binding.join.close()
+
+    async def close(self, timeout: float) -> None:  # noqa: ASYNC109 - a shutdown deadline
+        """Flush every channel's outbox (queued chat lines) and stop its timers."""
+        for binding in self.bindings.values():
+            await binding.outbox.close(timeout)
+            binding.join.close()
 
     async def start_unknown(
         self, parsed: ParsedEventSubject, message: InboundMessage

@@ -66,6 +66,7 @@ from kryten_actors.protocol.results import (
 __all__ = ["ChannelCommands", "StateQueries", "expect_result"]
 
 R = TypeVar("R", bound=CommandResult)
+_UNLIMITED = 1 << 31  # the outbox splits long text into lines of the channel's limit
 After = int | Literal["prepend", "append"]
 
 
@@ -106,6 +107,8 @@ class StateQueries:
 class ChannelCommands:
     """Channel-bound command helpers; subclasses provide ``send`` and ``chat_limit``."""
 
+    __slots__ = ()
+
     async def send(self, command: Command) -> CommandResult:
         """Send one command to this channel."""
         raise NotImplementedError
@@ -121,11 +124,26 @@ class ChannelCommands:
         return StateQueries(self)
 
     # chat
-    async def send_chat(self, message: str) -> CommandResult:
-        """Say ``message`` in the channel (at most ``chat_limit`` characters)."""
-        return await self.send(
-            SendChat.build({"message": message}, max_chat_length=self.chat_limit)
-        )
+    async def send_chat(
+        self,
+        message: str,
+        *,
+        split: bool = True,
+        action: Literal["me"] | None = None,
+        as_command: bool = False,
+    ) -> CommandResult:
+        """Say ``message`` in the channel, shown exactly as written (a leading ``/`` too).
+
+        Lines are paced to CyTube's flood limits and keep their order; the call returns
+        when the (last) line was handed to the bridge. Text longer than ``chat_limit``
+        is split at word boundaries into several lines (``split=False`` refuses it
+        instead). ``action="me"`` sends an action line; ``as_command=True`` lets CyTube
+        run ``message`` as a chat command — never pass user text with it. Raises
+        ``ChatQueueFull`` when ``chat.queue_limit`` lines are already waiting.
+        """
+        data = {"message": message, "action": action, "as_command": as_command}
+        limit = _UNLIMITED if split and not as_command else self.chat_limit
+        return await self.send(SendChat.build(data, max_chat_length=limit))
 
     async def send_pm(self, to: str, message: str) -> CommandResult:
         """Send a private message."""

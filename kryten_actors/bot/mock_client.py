@@ -36,7 +36,10 @@ class MockKrytenClient(KrytenClient):
         bridge: bool = True,
     ) -> None:
         self.memory = MemoryTransport()
-        super().__init__(load_config(config), transport=self.memory)
+        loaded = load_config(config)
+        # the stand-in bridge has no state or identity to probe, and the mock announces nothing
+        quiet = loaded.bridge.model_copy(update={"probe_on_start": False, "announce": False})
+        super().__init__(loaded.model_copy(update={"bridge": quiet}), transport=self.memory)
         self._fake_bridge = bridge
 
     async def connect(self) -> None:

@@ -8,7 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from kryten_actors.bot.binding import EventDelivery
+from kryten_actors.bot.binding import ChannelBinding, EventDelivery
+from kryten_actors.bot.tap import SKIP, observe
 from kryten_actors.errors import MailboxFull
 from kryten_actors.observability.instrumentation import Instrumentation
 from kryten_actors.protocol.subjects import ParsedEventSubject, SubjectScheme
@@ -37,15 +38,17 @@ class RouterStats:
     foreign_channel: int = 0
     oversized: int = 0
     mailbox_full: int = 0
+    replayed_skipped: int = 0
 
 
 class RoutingTable:
-    """Channel key → the channel actor's ref; shared by the bot (writes) and router (reads)."""
+    """Channel key → the channel actor's ref and binding; the bot writes, the router reads."""
 
-    __slots__ = ("refs",)
+    __slots__ = ("bindings", "refs")
 
     def __init__(self) -> None:
         self.refs: dict[str, ActorRef] = {}
+        self.bindings: dict[str, ChannelBinding] = {}
 
 
 class RouterActor(Actor):
@@ -78,6 +81,7 @@ class RouterActor(Actor):
         self._transport = transport
         self._scheme = scheme
         self._refs = table.refs
+        self._bindings = table.bindings
         self._dead_letters = dead_letters
         self._clock = clock
         self._max_bytes = max_event_bytes
@@ -161,7 +165,16 @@ class RouterActor(Actor):
             if ref is None:
                 stats.foreign_channel += 1
                 return
-        delivery = EventDelivery(message, parsed.event, self._clock.now())
+        replay = False
+        binding = self._bindings.get(parsed.key)
+        if binding is not None:
+            # tracked state, join sequence and command outcomes, in arrival order
+            seen = observe(binding, parsed.event, message.data)
+            if seen == SKIP:
+                stats.replayed_skipped += 1
+                return
+            replay = bool(seen)
+        delivery = EventDelivery(message, parsed.event, self._clock.now(), replay)
         try:
             if self._block:
                 await ref.put(delivery)

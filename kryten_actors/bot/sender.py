@@ -64,6 +64,8 @@ class CommandSender:
         channel: str,
         rank: float | None = None,
         correlation_id: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - a per-command deadline
+        counted: bool = True,
     ) -> CommandResult:
         """Send ``command`` to ``domain``/``channel`` and return its result.
 
@@ -71,9 +73,12 @@ class CommandSender:
         below the command's minimum rank (an under-ranked ``assignLeader`` or
         ``readChanLog`` would get the bridge kicked), ``CommandRejected`` when the
         bridge answers failure, ``KrytenTimeoutError`` when no reply comes within
-        ``command_timeout`` (``outcome_unknown``: it may have run), ``PublishError``
-        when it could not be sent, ``KrytenValidationError`` for commands the
-        profile cannot express.
+        ``command_timeout`` (or ``timeout``; ``outcome_unknown``: it may have run),
+        ``NoResponders`` when no bridge listens, ``PublishError`` when it could not be
+        sent, ``KrytenValidationError`` for commands the profile cannot express.
+        ``counted=False`` keeps the bot's own queries (start-up probes) out of ``stats``.
+        Channel actors send through their :class:`~kryten_actors.bot.outbox.ChannelOutbox`,
+        which paces, waits for the bridge and the rank, and checks CyTube's verdict.
         """
         if rank is not None and rank < command.min_rank:
             self.stats.rejected += 1
@@ -100,17 +105,20 @@ class CommandSender:
             ):
                 if encoded.expects_reply:
                     reply = await self._transport.request(
-                        encoded.subject, encoded.body, headers=headers, timeout=self._timeout
+                        encoded.subject,
+                        encoded.body,
+                        headers=headers,
+                        timeout=self._timeout if timeout is None else timeout,
                     )
                     result = self._encoder.decode_reply(command, reply.data)
                 else:
                     await self._transport.publish(encoded.subject, encoded.body, headers=headers)
                     result = command.result_type()
         except CommandRejected:
-            self.stats.rejected += 1
+            self.stats.rejected += counted
             raise
         except KrytenError:
-            self.stats.failed += 1
+            self.stats.failed += counted
             raise
-        self.stats.sent += 1
+        self.stats.sent += counted
         return result.model_copy(update={"correlation_id": cid})

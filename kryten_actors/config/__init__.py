@@ -22,6 +22,22 @@ defaults except where a comment says "example"::
     command_timeout: 10.0            # how long a command waits for the bridge's reply
     max_event_bytes: 1048576         # larger event bodies are dead-lettered as "oversized"
     chat_max_length: 320
+    replay: skip                     # or deliver: replayed history reaches handlers, marked
+    outcome_window: 1.0              # seconds to listen for CyTube refusing a command
+    bridge:
+      down_policy: wait              # or fail: BridgeUnavailable at once while it is down
+      wait_timeout: 30.0             # longest wait for the bridge / a settled rank
+      settle_delay: 0.5
+      probe_on_start: true           # ask each bridge for its account and rank at start
+      probe_timeout: 2.0
+      announce: true                 # publish kryten.lifecycle.{service_name}.*
+      heartbeat_interval: 30.0
+    chat:
+      pace: true                     # pace lines to CyTube's flood limits
+      queue_limit: 200               # lines waiting per channel before ChatQueueFull
+      split: true                    # split long text at word boundaries
+      pace_margin: 0.1               # stretch CyTube's pacing by 10% against jitter
+      max_resends: 3                 # resend a line CyTube dropped for flooding
     nats:
       servers: ["nats://127.0.0.1:4222"]   # nats:// or tls:// URLs, at least one
       user: bot                            # example; user and password go together
@@ -76,6 +92,7 @@ in ``repr()``, ``str()``, error messages or :meth:`KrytenConfig.display_dict`.
 
 from __future__ import annotations
 
+from kryten_actors.config.bridge import BridgeConfig, ChatConfig, DownPolicy, ReplayPolicy
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig, TlsConfig
 from kryten_actors.config.kryten import ConfigSource, KrytenConfig, Profile, load_config
@@ -84,14 +101,18 @@ from kryten_actors.config.supervision import SupervisionConfig, SupervisionStrat
 from kryten_actors.config.telemetry import MetricsConfig, TracingConfig, TracingProtocol
 
 __all__ = [
+    "BridgeConfig",
     "ChannelConfig",
+    "ChatConfig",
     "ConfigSource",
+    "DownPolicy",
     "KrytenConfig",
     "MailboxConfig",
     "MetricsConfig",
     "NatsConfig",
     "OverflowPolicy",
     "Profile",
+    "ReplayPolicy",
     "SupervisionConfig",
     "SupervisionStrategy",
     "TlsConfig",

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, field_validator
 
 from kryten_actors.config.base import ActorPath, ConfigModel, PositiveFloat, PositiveInt
+from kryten_actors.config.bridge import BridgeConfig, ChatConfig, ReplayPolicy
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.config.environment import substitute_environment
@@ -44,6 +45,12 @@ class KrytenConfig(ConfigModel):
     (``"module:Class"``) handles every channel without an ``actor`` of its own;
     ``spawn_unknown_channels`` starts that actor for events from unlisted channels, up to
     ``max_channels`` channel actors in all (later unknown channels are counted as foreign).
+
+    ``bridge`` sets how commands behave while a channel's bridge is down or rejoining;
+    ``chat`` paces chat lines to CyTube's flood limits. Chat history that CyTube replays
+    on a (re)join is marked ``is_replay`` and, with ``replay: skip`` (the default), never
+    reaches handlers. After the bridge accepts a command, the bot listens
+    ``outcome_window`` seconds for CyTube's refusal of it (``CommandRejected``).
     ``log_level``/``log_format`` apply when ``Bot.run()`` sets up logging (the application
     did not); ``publish_dead_letters`` publishes each dead letter on
     ``kryten.deadletters.{service_name}.{channel}``; ``profile_check_after`` is how long
@@ -70,6 +77,10 @@ class KrytenConfig(ConfigModel):
     command_timeout: PositiveFloat = 10.0
     max_event_bytes: PositiveInt = 1024 * 1024
     chat_max_length: PositiveInt = 320
+    bridge: BridgeConfig = Field(default_factory=BridgeConfig)
+    chat: ChatConfig = Field(default_factory=ChatConfig)
+    replay: ReplayPolicy = "skip"
+    outcome_window: PositiveFloat = 1.0
     log_level: LogLevelName | None = None
     log_format: LogFormat = "text"
     publish_dead_letters: bool = False

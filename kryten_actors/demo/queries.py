@@ -4,7 +4,8 @@ Each answer is the reply's ``data``, shaped as in ``tests/fixtures/commands.json
 Parameters are read from the request's **top level** (``username`` of ``state.user``), as
 the real bridge does. ``system.ping``, ``system.health`` and ``system.stats`` answer twice,
 because two handlers subscribe in the real bridge; callers take the first.
-``system.config``, ``system.shutdown`` and ``system.reload`` are not simulated (no reply).
+``system.config`` reports the account; ``system.shutdown`` and ``system.reload`` are not
+simulated (no reply).
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ def _system_answers(
             **where,
         }
         return [first, second]
+    if command == "system.config":
+        # the real bridge's shape, with what a bot reads from it (its account name)
+        cytube = {**where, "user": state.bot_name, "password": "***REDACTED***"}
+        return [{"cytube": cytube, "commands": {"enabled": True}}]
     if command == "system.health":
         first = {
             "service": _SERVICE,

@@ -28,7 +28,8 @@ __all__ = [
 ]
 
 MAX_CUSTOMIZATION_LENGTH = 20_000
-"""CyTube keeps only this many characters of the MOTD, CSS and JS; longer text is refused."""
+"""CyTube keeps only this many characters (UTF-16 units) of the MOTD, CSS and JS and would cut
+longer text silently, so the models refuse it before sending."""
 
 
 class SetMotd(Command):
@@ -137,13 +138,14 @@ class SetChannelRank(Command):
     """Give registered user ``username`` the permanent channel ``rank``.
 
     CyTube answers a refusal with a ``channelRankFail`` event, after the bridge said "ok".
+    CyTube refuses ranks below 1 (and at or above the bot's own, except 4 for an owner).
     """
 
     method = "set_channel_rank"
     robot_command = "setChannelRank"
     min_rank = 3
     username: Username
-    rank: int = Field(ge=0, le=255)
+    rank: int = Field(ge=1, le=255)
 
 
 class RequestBanlist(Command):

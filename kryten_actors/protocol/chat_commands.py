@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from kryten_actors.protocol.chat_text import VERBATIM_PREFIX, utf16_length, verbatim
 from kryten_actors.protocol.command import (
     DEFAULT_MAX_CHAT_LENGTH,
     Command,
@@ -27,34 +28,98 @@ __all__ = [
 ]
 
 
-def _within_chat_limit(value: str, info: ValidationInfo) -> str:
+def chat_limit_of(info: ValidationInfo) -> int:
+    """The chat length limit in a validation context (``max_chat_length``), else 320."""
     context = info.context if isinstance(info.context, dict) else {}
-    limit = int(context.get("max_chat_length", DEFAULT_MAX_CHAT_LENGTH))
-    if len(value) > limit:
+    return int(context.get("max_chat_length", DEFAULT_MAX_CHAT_LENGTH))
+
+
+def _within_chat_limit(value: str, limit: int) -> str:
+    length = utf16_length(value)
+    if length > limit:
         msg = (
-            f"is {len(value)} characters; CyTube's limit is {limit}. Split the text or raise "
+            f"is {length} characters (UTF-16 units, as CyTube counts); CyTube's limit is "
+            f"{limit}. Split the text (send_chat splits by default) or raise "
             "max_chat_length if the channel allows more"
         )
         raise ValueError(msg)
     return value
 
 
-class SendChat(Command):
-    """Say ``message`` in chat. Slash commands (``/me``, ``/sp``, …) pass through.
+def _wire_text(message: str, action: str | None, as_command: bool) -> str:
+    if as_command:
+        return message
+    if action == "me":
+        return f"/me {message}"
+    return verbatim(message)
 
-    ``message`` must be 1..320 characters (CyTube's default limit); use
+
+class SendChat(Command):
+    """Say ``message`` in chat, shown exactly as written.
+
+    A leading ``/`` is **not** a chat command: CyTube would run ``/ban x`` with the
+    bot's rank, so the line is sent with an invisible WORD JOINER in front and people
+    see the text verbatim. ``action="me"`` sends an action line (``/me waves``);
+    ``as_command=True`` sends ``message`` as it is, chat commands included — an
+    explicit opt-in; never pass user text with it. Prefer the typed commands
+    (``Kick``, ``Mute``…) over chat commands.
+
+    The text on the wire must be 1..320 UTF-16 units (CyTube's default limit); use
     ``SendChat.build({"message": text}, max_chat_length=n)`` for another limit.
     """
 
     method = "send_chat"
     robot_command = "say"
     min_rank = 0
+    # chat_action and as_command come first so the message validator can see them;
+    # the argument is called ``action`` (``SendChat(message=..., action="me")``)
+    chat_action: Literal["me"] | None = Field(default=None, alias="action")
+    as_command: bool = False
     message: str = Field(min_length=1)
 
     @field_validator("message")
     @classmethod
     def _fits(cls, value: str, info: ValidationInfo) -> str:
-        return _within_chat_limit(value, info)
+        if not value.strip():
+            msg = "is blank; CyTube drops blank lines"
+            raise ValueError(msg)
+        wire = _wire_text(value, info.data.get("chat_action"), bool(info.data.get("as_command")))
+        _within_chat_limit(wire, chat_limit_of(info))
+        return value
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> SendChat:
+        if self.chat_action is not None and self.as_command:
+            msg = "give action or as_command, not both"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def text(self) -> str:
+        """The line as it goes on the wire."""
+        return _wire_text(self.message, self.chat_action, self.as_command)
+
+    @classmethod
+    def fields_of(cls, text: str) -> dict[str, Any]:
+        """The ``message``/``action``/``as_command`` arguments that put ``text`` on the wire."""
+        if text.startswith(VERBATIM_PREFIX + "/"):
+            return {"message": text[len(VERBATIM_PREFIX) :]}
+        if text.startswith("/me "):
+            return {"message": text[4:], "action": "me"}
+        if text.startswith("/"):
+            return {"message": text, "as_command": True}
+        return {"message": text}
+
+    @property
+    def is_chat_command(self) -> bool:
+        """True when CyTube will run the line as a chat command (no chat line shows)."""
+        return self.as_command and self.message.startswith("/")
+
+    def seed_payload(self) -> dict[str, Any]:
+        return {"message": self.text}
+
+    def robot_args(self) -> dict[str, Any]:
+        return {"message": self.text}
 
 
 class SendPM(Command):
@@ -70,7 +135,7 @@ class SendPM(Command):
     @field_validator("message")
     @classmethod
     def _fits(cls, value: str, info: ValidationInfo) -> str:
-        return _within_chat_limit(value, info)
+        return _within_chat_limit(value, chat_limit_of(info))
 
 
 class _ChatModeration(Command):

@@ -23,7 +23,7 @@ __all__ = [
 DEFAULT_MAX_CHAT_LENGTH: Final = 320
 """CyTube truncates chat and PM text longer than this (reference §12)."""
 
-USERNAME_PATTERN: Final = r"^[-A-Za-z0-9_\u00c0-\u00ff]{1,20}$"
+USERNAME_PATTERN: Final = r"^[-A-Za-z0-9_]{1,20}$"
 """CyTube's user-name rule. Checking it keeps a name from smuggling extra words into the chat
 commands (``/mute NAME``, ``/unmute NAME``) the bridge builds from it."""
 

@@ -71,6 +71,8 @@ from kryten_actors.protocol.state_queries import (
     StatePlaylist,
     StateUser,
     StateUserlist,
+    SystemConfig,
+    SystemPing,
 )
 
 __all__ = [
@@ -117,6 +119,8 @@ __all__ = [
     "StatePlaylist",
     "StateUser",
     "StateUserlist",
+    "SystemConfig",
+    "SystemPing",
     "Unban",
     "Unmute",
     "UpdateEmote",
@@ -173,6 +177,8 @@ _ALL: Final[tuple[type[Command], ...]] = (
     StateMotd,
     StateEmotes,
     StateUser,
+    SystemPing,
+    SystemConfig,
 )
 
 COMMANDS: Final[Mapping[str, type[Command]]] = MappingProxyType({c.action: c for c in _ALL})

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from kryten_actors.protocol.validation import to_kryten_error
 
@@ -56,6 +56,20 @@ class RawEvent(BaseModel):
     domain: str
     timestamp: datetime = Field(default_factory=_utc_now)
     correlation_id: str = Field(default_factory=_new_correlation_id)
+    # set by the bot, never read from the wire (a body cannot claim to be a replay)
+    _replay: bool = PrivateAttr(default=False)
+
+    @property
+    def is_replay(self) -> bool:
+        """True for chat history CyTube replayed when the bridge (re)joined the channel.
+
+        Replays reach handlers only with ``replay: deliver``; compare with ``time`` too.
+        """
+        return self._replay
+
+    def mark_replay(self) -> None:
+        """Mark this event as replayed history (done by the bot when it routes it)."""
+        self._replay = True
 
     @field_validator("timestamp")
     @classmethod

@@ -16,9 +16,11 @@ from kryten_actors.protocol.event_payloads import Emote, PlaylistItem, User
 
 __all__ = [
     "AddMediaResult",
+    "BridgeConfigResult",
     "CommandResult",
     "EmotesResult",
     "MotdResult",
+    "PingResult",
     "PlaylistResult",
     "UserResult",
     "UserlistResult",
@@ -30,6 +32,7 @@ class CommandResult(BaseModel):
 
     ``accepted`` is always true on a returned result (a refusal raises ``CommandRejected``);
     it exists so code reading results does not mistake "accepted" for "done".
+    ``confirmed`` tells what CyTube itself said, where it says anything.
     """
 
     model_config = ConfigDict(frozen=True, extra="ignore")
@@ -38,6 +41,10 @@ class CommandResult(BaseModel):
     """Result field → key of the reply's ``data`` it is read from."""
 
     accepted: bool = True
+    confirmed: bool | None = None
+    """CyTube's verdict where one can be told (``outcome_window``): True when CyTube showed
+    it did the command, False when it said nothing within the window, None when this
+    command gets no attributable answer (or in the seed profile without a bridge echo)."""
     data: dict[str, Any] = Field(default_factory=dict)
     correlation_id: str = ""
     """The correlation ID the command was sent with (set by the bot's sender)."""
@@ -93,3 +100,27 @@ class UserResult(CommandResult):
     reply_keys: ClassVar[Mapping[str, str]] = {"user": "user", "profile": "profile"}
     user: User | None = None
     profile: dict[str, Any] | None = None
+
+
+class PingResult(CommandResult):
+    """``system.ping``: the bridge's clock and uptime (which tell its process apart)."""
+
+    reply_keys: ClassVar[Mapping[str, str]] = {
+        "timestamp": "timestamp",
+        "uptime_seconds": "uptime_seconds",
+        "version": "version",
+    }
+    timestamp: str = ""
+    uptime_seconds: float = 0.0
+    version: str = ""
+
+
+class BridgeConfigResult(CommandResult):
+    """``system.config``: the bridge's CyTube account name (``username``), among the rest."""
+
+    @property
+    def username(self) -> str | None:
+        """The bridge's CyTube account (``cytube.user``), if it reported one."""
+        cytube = self.data.get("cytube")
+        user = cytube.get("user") if isinstance(cytube, dict) else None
+        return user if isinstance(user, str) and user else None

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 from kryten_actors.protocol.command import Command, Username
 from kryten_actors.protocol.results import (
+    BridgeConfigResult,
     EmotesResult,
     MotdResult,
+    PingResult,
     PlaylistResult,
     UserlistResult,
     UserResult,
 )
 
-__all__ = ["StateEmotes", "StateMotd", "StatePlaylist", "StateUser", "StateUserlist"]
+__all__ = [
+    "StateEmotes",
+    "StateMotd",
+    "StatePlaylist",
+    "StateUser",
+    "StateUserlist",
+    "SystemConfig",
+    "SystemPing",
+]
 
 
 class _StateQuery(Command):
@@ -63,3 +73,19 @@ class StateUser(_StateQuery):
     robot_command = "state.user"
     result_type = UserResult
     username: Username
+
+
+class SystemPing(_StateQuery):
+    """Is the bridge of this channel alive, and since when (:class:`PingResult`)."""
+
+    method = "system_ping"
+    robot_command = "system.ping"
+    result_type = PingResult
+
+
+class SystemConfig(_StateQuery):
+    """The bridge's configuration, passwords redacted (:class:`BridgeConfigResult`)."""
+
+    method = "system_config"
+    robot_command = "system.config"
+    result_type = BridgeConfigResult

@@ -15,7 +15,13 @@ Pure asyncio; imports only the standard library, aiojobs and
 """
 
 from kryten_actors.runtime.actor import Actor, ActorContext
-from kryten_actors.runtime.clock import Cancellable, Clock, MonotonicClock, VirtualClock
+from kryten_actors.runtime.clock import (
+    Cancellable,
+    Clock,
+    MonotonicClock,
+    VirtualClock,
+    sleep_on,
+)
 from kryten_actors.runtime.deadletters import DeadLetter, DeadLetterReason, DeadLetters
 from kryten_actors.runtime.mailbox import Mailbox, OverflowPolicy
 from kryten_actors.runtime.policy import (
@@ -60,4 +66,5 @@ __all__ = [
     "Timer",
     "VirtualClock",
     "default_decider",
+    "sleep_on",
 ]

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Cancellable", "Clock", "MonotonicClock", "VirtualClock"]
+__all__ = ["Cancellable", "Clock", "MonotonicClock", "VirtualClock", "sleep_on"]
 
 
 @runtime_checkable
@@ -128,3 +128,20 @@ class VirtualClock:
         """Due time of the earliest pending callback, or ``None``."""
         live = [timer.when for timer in self._heap if not timer.cancelled]
         return min(live) if live else None
+
+
+async def sleep_on(clock: Clock, delay: float) -> None:
+    """Sleep ``delay`` seconds of ``clock`` time (virtual time moves only when advanced)."""
+    if delay <= 0:
+        return
+    woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def wake() -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    handle = clock.call_later(delay, wake)
+    try:
+        await woken
+    finally:
+        handle.cancel()

@@ -259,6 +259,11 @@ def _config_dict(
     for name in channels:
         host, sep, channel = name.rpartition("/")
         entries.append({"domain": host if sep else domain, "channel": channel})
-    config: dict[str, Any] = {"profile": profile, "channels": entries}
+    # the fake bridge answers what a test scripts; start-up probes would only add noise
+    config: dict[str, Any] = {
+        "profile": profile,
+        "channels": entries,
+        "bridge": {"probe_on_start": False, "announce": False},
+    }
     config.update(settings)
     return config

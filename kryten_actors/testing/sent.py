@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from kryten_actors.errors import KrytenError
 from kryten_actors.protocol.command import DEFAULT_MAX_CHAT_LENGTH, Command
-from kryten_actors.protocol.commands import COMMANDS
+from kryten_actors.protocol.commands import COMMANDS, SendChat
 from kryten_actors.protocol.sent_commands import decode_command
 from kryten_actors.transport.memory import PublishedMessage
 
@@ -58,7 +58,8 @@ def rebuild_command(
 
     A candidate counts only if re-encoding it gives back ``payload`` unchanged, so a
     rebuilt command is never a guess. kryten-robot's ``say`` is both ``SendChat`` and
-    ``Unmute`` (``/unmute name``); it rebuilds as ``SendChat``, which is what was sent.
+    ``Unmute`` (``/unmute name``); it rebuilds as ``SendChat(..., as_command=True)``,
+    which is what was sent.
     """
     if profile == "seed":
         model = COMMANDS.get(action)
@@ -69,6 +70,8 @@ def rebuild_command(
         keys = cls.seed_keys if profile == "seed" else cls.robot_keys
         for aliases in ({}, _FIELD_ALIASES):
             data = {keys.get(k, aliases.get(k, k)): v for k, v in payload.items()}
+            if cls is SendChat and isinstance(data.get("message"), str):
+                data = {**data, **SendChat.fields_of(data["message"])}
             try:
                 command = cls.build(data, max_chat_length=max_chat_length)
             except KrytenError:

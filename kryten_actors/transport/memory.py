@@ -288,6 +288,7 @@ class MemoryTransport(Transport):
                 subject=subject,
                 retryable=(_NoResponders,),
                 describe=_describe,
+                no_responders=(_NoResponders,),
             )
         except TimeoutError:
             self.stats.request_timeouts += 1

@@ -337,6 +337,7 @@ class NatsTransport(Transport):
                 subject=subject,
                 retryable=_NO_RESPONDERS,
                 describe=_describe,
+                no_responders=(nats_errors.NoRespondersError,),
             )
         except nats_errors.TimeoutError:
             self.stats.request_timeouts += 1

@@ -18,7 +18,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from kryten_actors.errors import KrytenTimeoutError, PublishError
+from kryten_actors.errors import KrytenTimeoutError, NoResponders, PublishError
 from kryten_actors.transport.base import RetryPolicy, TransportStats
 
 __all__ = ["reply_timeout", "send_with_retry"]
@@ -35,13 +35,15 @@ async def send_with_retry(
     retryable: tuple[type[Exception], ...],
     describe: Callable[[BaseException], str],
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    no_responders: tuple[type[Exception], ...] = (),
 ) -> T:
     """Run ``send`` until it succeeds, retrying only exceptions in ``retryable``.
 
     Any other exception (including ``CancelledError``, which is never retried)
     propagates unchanged. When every attempt failed with a retryable error, raises
     :class:`PublishError` (``__cause__`` = the last error, message from ``describe``)
-    and counts a publish failure. Each retry is counted in ``stats.publish_retries``.
+    and counts a publish failure — :class:`NoResponders` when the last error is one of
+    ``no_responders``. Each retry is counted in ``stats.publish_retries``.
     """
 
     def count_retry(_: RetryCallState) -> None:
@@ -63,7 +65,8 @@ async def send_with_retry(
         stats.publish_failures += 1
         attempts = policy.attempts
         msg = f"{describe(exc)} (subject {subject!r}, {attempts} attempt(s))"
-        raise PublishError(msg, subject=subject, attempts=attempts) from exc
+        kind = NoResponders if isinstance(exc, no_responders) else PublishError
+        raise kind(msg, subject=subject, attempts=attempts) from exc
     raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
 

@@ -76,12 +76,14 @@ def bot_config(
     channels: list[tuple[str, str]],
     **overrides: Any,
 ) -> KrytenConfig:
-    """A config for tests: fast supervision, telemetry off."""
+    """A config for tests: fast supervision, telemetry off, no start-up probes of the bridge
+    (tests that script the bridge's replies count every request)."""
     data: dict[str, Any] = {
         "profile": profile,
         "channels": [{"domain": d, "channel": c} for d, c in channels],
         "shutdown_timeout": 5.0,
         "command_timeout": 2.0,
+        "bridge": {"probe_on_start": False},
         "supervision": {"min_backoff": 0.01, "max_backoff": 0.05, "jitter": 0.0},
     }
     data.update(overrides)

@@ -35,6 +35,7 @@ async def main(url: str, profile: str) -> None:
             "profile": profile,
             "nats": {"servers": [url]},
             "channels": [{"domain": "cytu.be", "channel": "lounge"}],
+            "chat": {"pace": False},  # measures the runtime, not CyTube's pacing
             "shutdown_timeout": 5.0,
         },
         actor=Acker,

@@ -168,13 +168,18 @@ async def test_rank_and_current_media_are_tracked_from_events(
         "currentTime": -3,
         "paused": True,
     }
-    await bus.publish(envelope(profile, "usercount", 1))
-    await bus.publish(envelope(profile, "rank", 2))
-    await bus.publish(envelope(profile, "setCurrent", 42))
-    await bus.publish(envelope(profile, "changeMedia", media))
-    await bus.publish(envelope(profile, "rank", 1.5))
-
-    await wait_until(lambda: len(actor.states) == 5, what="five events")
+    # The state is tracked when an event is routed, so a handler sees everything routed so
+    # far; one event at a time, each handler sees exactly the events up to its own.
+    events = [
+        ("usercount", 1),
+        ("rank", 2),
+        ("setCurrent", 42),
+        ("changeMedia", media),
+        ("rank", 1.5),
+    ]
+    for count, (name, payload) in enumerate(events, start=1):
+        await bus.publish(envelope(profile, name, payload))
+        await wait_until(lambda n=count: len(actor.states) == n, what=f"event {count}")
     assert actor.states[0][1:] == (None, None, None)
     assert actor.states[1][1] == 2
     assert actor.states[2][1:3] == (2, 42)

@@ -47,7 +47,8 @@ async def test_captured_bridge_traffic_arrives_whole_typed_and_in_order(
 ) -> None:
     records = load_jsonl("events.jsonl")
     journal = Journal()
-    bot = await make_bot(profile, [("localhost", "e2etest")], recording(journal))
+    # the capture starts with a rejoin: replayed history is delivered here, marked
+    bot = await make_bot(profile, [("localhost", "e2etest")], recording(journal), replay="deliver")
     scheme = scheme_for(profile)
     for record in records:
         body = record["body"]
@@ -68,6 +69,18 @@ async def test_captured_bridge_traffic_arrives_whole_typed_and_in_order(
     chats = [s for s in seen if s.event.event_name == "chatMsg"]
     assert chats
     assert all(s.event_type is ChatMessageEvent for s in chats)
+    # exactly the chat lines between the join's `rank -1` and `login` are replays
+    expected, window = [], False
+    for record in records:
+        name, payload = record["body"]["event_name"], record["body"]["payload"]
+        if name == "rank" and payload == -1:
+            window = True
+        elif name == "login":
+            window = False
+        elif name == "chatMsg":
+            expected.append(window)
+    assert [s.event.is_replay for s in chats] == expected
+    assert any(expected)
     health = bot.health()
     assert health.events_received == len(records)
     assert health.actors["localhost/e2etest"].restarts == 0

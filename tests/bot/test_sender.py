@@ -12,10 +12,11 @@ import pytest
 from kryten_actors import (
     AddMediaResult,
     Bot,
+    BridgeUnavailable,
     ChannelActor,
     CommandRejected,
     KrytenTimeoutError,
-    PublishError,
+    NoResponders,
 )
 from kryten_actors.protocol.subjects import ROBOT_COMMAND_SUBJECT
 from kryten_actors.transport.base import InboundMessage, Transport
@@ -151,12 +152,35 @@ async def test_no_reply_is_an_outcome_unknown_timeout(bot: Bot, bridge: FakeBrid
     assert len(bridge.requests) == 1  # never re-sent
 
 
-async def test_no_responders_is_a_publish_error(bus: Bus, make_bot: BotFactory) -> None:
-    bot = await make_bot(PROFILE, [("cytu.be", "lounge")], Remote, command_timeout=2.0)
+async def test_no_responders_under_fail_is_bridge_unavailable(
+    bus: Bus, make_bot: BotFactory
+) -> None:
+    bot = await make_bot(
+        PROFILE,
+        [("cytu.be", "lounge")],
+        Remote,
+        bridge={"down_policy": "fail", "probe_on_start": False},
+    )
     error = await in_actor(bot, lambda a: a.send_chat("nobody listens"))
-    assert isinstance(error, PublishError)
-    assert "no responders" in str(error)
+    assert isinstance(error, BridgeUnavailable)
+    assert isinstance(error.__cause__ or error.__context__, NoResponders)
+    assert "nothing was delivered" in str(error).lower()
     assert bot.sender.stats.failed == 1
+    assert bot.channels.bindings["lounge"].bridge_state == "down"
+
+
+async def test_no_responders_under_wait_gives_up_after_wait_timeout(
+    bus: Bus, make_bot: BotFactory
+) -> None:
+    bot = await make_bot(
+        PROFILE,
+        [("cytu.be", "lounge")],
+        Remote,
+        bridge={"down_policy": "wait", "wait_timeout": 0.5, "probe_on_start": False},
+    )
+    error = await in_actor(bot, lambda a: a.send_chat("nobody listens"))
+    assert isinstance(error, BridgeUnavailable)
+    assert "bridge.wait_timeout" in str(error)
 
 
 @pytest.mark.parametrize(

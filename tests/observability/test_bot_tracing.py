@@ -142,6 +142,8 @@ def traced_bot(
             "command_timeout": 5.0,
             "supervision": {"min_backoff": 0.01, "max_backoff": 0.05, "jitter": 0.0},
             "tracing": {"enabled": enabled, "endpoint": endpoint, "protocol": protocol},
+            # start-up probes would add traces of their own to the ones asserted here
+            "bridge": {"probe_on_start": False},
         },
         actor=PongActor,
     )

@@ -42,6 +42,8 @@ from kryten_actors.protocol.commands import (
     StatePlaylist,
     StateUser,
     StateUserlist,
+    SystemConfig,
+    SystemPing,
     Unban,
     Unmute,
     UpdateEmote,
@@ -93,6 +95,8 @@ _ALL: Final[list[Command]] = [
     StateMotd(),
     StateEmotes(),
     StateUser(username="Alice"),
+    SystemPing(),
+    SystemConfig(),
 ]
 
 SAMPLES: Final[dict[str, Command]] = {type(c).action: c for c in _ALL}

@@ -36,6 +36,7 @@ async def main(plan: dict[str, Any]) -> None:
         "nats": {"servers": [plan["url"]]},
         "channels": [{"domain": d, "channel": c} for d, c in plan["channels"]],
         "shutdown_timeout": plan["shutdown_timeout"],
+        "chat": {"pace": False},  # measures the runtime, not CyTube's pacing
         "mailbox": {"capacity": 100_000},
     }
     bot = Bot(config, actor=EchoActor)

@@ -27,6 +27,8 @@ def bot_config(url: str, channels: list[tuple[str, str]], **settings: Any) -> di
         "channels": [{"domain": d, "channel": c} for d, c in channels],
         "shutdown_timeout": 5.0,
         "retry_attempts": 1,
+        # these suites load the runtime; CyTube's chat pacing would only slow them down
+        "chat": {"pace": False},
     }
     config.update(settings)
     return config

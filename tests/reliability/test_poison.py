@@ -201,6 +201,7 @@ async def test_poison_at_rate_is_counted_and_good_traffic_arrives(
         "foreign_channel": expected["foreign_channel"],
         "oversized": 0,
         "mailbox_full": 0,
+        "replayed_skipped": 0,
     }
     assert sum(a.failed + a.restarts + a.dropped for a in health.actors.values()) == 0
     assert (router.failed, router.restarts, str(router.state)) == (0, 0, "running")
@@ -247,6 +248,7 @@ async def test_bodies_over_max_event_bytes_are_dead_lettered_oversized(
         "foreign_channel": n,
         "oversized": n,
         "mailbox_full": 0,
+        "replayed_skipped": 0,
     }
 
 

@@ -63,7 +63,7 @@ async def test_emit_matches_captured_bridge_traffic() -> None:
     async with BotHarness(Greeter, config=config) as h:
         await h.emit(body["channel"], "chatMsg", body["payload"])
 
-        published = h.transport.published[0]
+        [published] = [p for p in h.transport.published if p.subject.startswith("kryten.events.")]
         assert published.subject == chat_line["subject"]
         sent = json.loads(published.data)
         assert list(sent) == list(body)

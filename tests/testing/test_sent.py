@@ -71,7 +71,7 @@ def test_unmute_over_kryten_robot_is_what_it_sends_a_chat_command() -> None:
     [seed] = decode_sent([_published(Unmute(username="bob"), "seed")])
     [robot] = decode_sent([_published(Unmute(username="bob"), "kryten-robot")])
     assert seed.command == Unmute(username="bob")
-    assert robot.command == SendChat(message="/unmute bob")
+    assert robot.command == SendChat(message="/unmute bob", as_command=True)
 
 
 def test_wire_forms_without_a_model_keep_command_none() -> None:
