@@ -2,8 +2,11 @@
 
 Run it against a NATS server with a bridge (or the demo's simulated bridge)::
 
-    NATS_URL=nats://127.0.0.1:4222 CYTUBE_DOMAIN=cytu.be CYTUBE_CHANNEL=lounge \\
-        uv run python examples/echo_bot.py
+    NATS_URL=nats://127.0.0.1:4222 KRYTEN_PROFILE=kryten-robot \\
+        CYTUBE_DOMAIN=cytu.be CYTUBE_CHANNEL=lounge uv run python examples/echo_bot.py
+
+``KRYTEN_PROFILE`` (default ``kryten-robot``) must be the bridge's profile; the simulated
+bridge (``examples/simulated_bridge.py``) uses the same variable and default.
 
 Say ``!echo hello`` in the channel and the bot answers ``echo: hello``. On a real
 bridge the bot receives its own chat lines too; because the reply never starts with
@@ -23,7 +26,7 @@ PREFIX = "!echo "
 def make_config() -> dict[str, object]:
     """The bot's config, from the environment (defaults suit a local demo)."""
     return {
-        "profile": os.environ.get("KRYTEN_PROFILE", "seed"),
+        "profile": os.environ.get("KRYTEN_PROFILE", "kryten-robot"),
         "service_name": "echo-bot",
         "nats": {"servers": [os.environ.get("NATS_URL", "nats://127.0.0.1:4222")]},
         "channels": [

@@ -5,8 +5,12 @@ the counts, and every ``ANNOUNCE_SECONDS`` the actor posts a short summary if an
 happened since the last one. Channels are independent: a crash or a flood in one never
 stalls another.
 
-    NATS_URL=nats://127.0.0.1:4222 CYTUBE_CHANNELS=cytu.be/lounge,cytu.be/movies \\
-        uv run python examples/multi_channel_bot.py
+    NATS_URL=nats://127.0.0.1:4222 KRYTEN_PROFILE=kryten-robot \\
+        CYTUBE_CHANNELS=cytu.be/lounge,cytu.be/movies uv run python examples/multi_channel_bot.py
+
+``KRYTEN_PROFILE`` (default ``kryten-robot``) must be the bridge's profile; the simulated
+bridge (``examples/simulated_bridge.py``) uses the same variable and default. With
+another bridge's profile the bot receives nothing, and says so after 30 s.
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ def make_config() -> dict[str, object]:
     """The bot's config, from the environment (defaults suit a local demo)."""
     channels = os.environ.get("CYTUBE_CHANNELS", "cytu.be/lounge,cytu.be/movies")
     return {
-        "profile": os.environ.get("KRYTEN_PROFILE", "seed"),
+        "profile": os.environ.get("KRYTEN_PROFILE", "kryten-robot"),
         "service_name": "multi-channel-bot",
         "nats": {"servers": [os.environ.get("NATS_URL", "nats://127.0.0.1:4222")]},
         "channels": [

@@ -5,6 +5,10 @@ commands as the real bridge does — handy to drive a bot by hand or in compose:
 
     NATS_URL=nats://127.0.0.1:4222 KRYTEN_PROFILE=kryten-robot \\
         CYTUBE_CHANNELS=cytu.be/lounge,cytu.be/movies uv run python examples/simulated_bridge.py
+
+``KRYTEN_PROFILE`` (default ``kryten-robot``, as in every example) is the profile it
+speaks; the bots must use the same. While it runs, ``kryten-actors say --channel lounge
+"!roll"`` says a line as a user and prints the bot's answer.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ async def main() -> None:
         NatsTransport(nats) as transport,
         SimulatedBridge(
             transport,
-            profile=os.environ.get("KRYTEN_PROFILE", "seed"),
+            profile=os.environ.get("KRYTEN_PROFILE", "kryten-robot"),
             channels=channels_from_env(),
             events_per_second=float(os.environ.get("EVENTS_PER_SECOND", "5")),
         ),

@@ -6,7 +6,7 @@ sends in reply is a child span (``send …``) of the event's ``process …`` spa
 docs/tracing.md.
 
     OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 NATS_URL=nats://127.0.0.1:4222 \\
-        uv run python examples/tracing_bot.py
+        KRYTEN_PROFILE=kryten-robot uv run python examples/tracing_bot.py
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def make_config() -> dict[str, object]:
     """Tracing on, exporting to ``OTEL_EXPORTER_OTLP_ENDPOINT`` (default: local Jaeger)."""
     channels = os.environ.get("CYTUBE_CHANNELS", "cytu.be/lounge")
     return {
-        "profile": os.environ.get("KRYTEN_PROFILE", "seed"),
+        "profile": os.environ.get("KRYTEN_PROFILE", "kryten-robot"),
         "service_name": "tracing-bot",
         "nats": {"servers": [os.environ.get("NATS_URL", "nats://127.0.0.1:4222")]},
         "channels": [

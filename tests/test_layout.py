@@ -17,6 +17,7 @@ MAX_LINES = 400
 ALLOWED: dict[str, set[str]] = {
     "runtime": set(),
     "protocol": set(),
+    "subject_builder": {"protocol.subjects"},  # kryten-py's module name, re-exported
     "config": {"protocol.subjects"},
     "transport": {"config", "protocol.subjects"},
     "observability": {"config", "runtime", "transport.base"},

@@ -3,7 +3,7 @@
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.client import KrytenClient
-from kryten_actors.bot.handlers import on
+from kryten_actors.bot.handlers import HandlerRegistration, on
 from kryten_actors.bot.health import (
     ActorHealth,
     ChannelHealth,
@@ -19,6 +19,7 @@ __all__ = [
     "ChannelActor",
     "ChannelHealth",
     "ChannelInfo",
+    "HandlerRegistration",
     "HealthStatus",
     "HealthSummary",
     "KrytenClient",

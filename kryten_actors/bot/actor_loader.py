@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import traceback
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, TypeAlias
 
 from kryten_actors.errors import KrytenValidationError
@@ -17,8 +19,50 @@ __all__ = ["ActorChoice", "import_actor", "resolve_actor_class"]
 ActorChoice: TypeAlias = "type[ChannelActor] | Mapping[str, type[ChannelActor]] | None"
 
 
+def _import_module(module_name: str, field: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            raise KrytenValidationError(
+                f"{field}: there is no module named {module_name!r}; check its spelling, "
+                "and that it is importable from here (run from the directory that holds "
+                "it, set PYTHONPATH, or install your package)"
+            ) from exc
+        raise KrytenValidationError(
+            f"{field}: module {module_name!r} was found, but importing it failed: it "
+            f"imports {missing!r}, which is not installed; install it in this environment "
+            f"(for example `uv add {missing.partition('.')[0]}` or "
+            f"`pip install {missing.partition('.')[0]}`)"
+        ) from exc
+    except Exception as exc:  # any error in the user's module is reported, with its place
+        where = _where(exc, module_name)
+        raise KrytenValidationError(
+            f"{field}: importing module {module_name!r} raised {type(exc).__name__}: "
+            f"{exc}{where}; fix the error in that module"
+        ) from exc
+
+
+def _where(exc: BaseException, module_name: str) -> str:
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" ({exc.filename}, line {exc.lineno})"
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if "importlib" not in f.filename]
+    if mine:
+        frame = mine[-1]
+        return f" ({frame.filename}, line {frame.lineno})"
+    return f" (in {module_name})"
+
+
 def import_actor(reference: str, *, field: str = "actor") -> type[ChannelActor]:
-    """Import ``"package.module:ClassName"`` and check it is a ``ChannelActor`` subclass."""
+    """Import ``"package.module:ClassName"`` and check it is a ``ChannelActor`` subclass.
+
+    Each failure has its own message: a malformed reference, a module that does not
+    exist, a module that fails to import (a missing dependency, an error in it), a
+    class the module does not define (listing the ``ChannelActor`` subclasses it does
+    define), and a name that is not a ``ChannelActor`` subclass.
+    """
     from kryten_actors.bot.channel import ChannelActor  # noqa: PLC0415 - avoids an import cycle
 
     module_name, sep, attr = reference.partition(":")
@@ -26,20 +70,33 @@ def import_actor(reference: str, *, field: str = "actor") -> type[ChannelActor]:
         raise KrytenValidationError(
             f"{field}: {reference!r} is not of the form 'package.module:ClassName'"
         )
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise KrytenValidationError(
-            f"{field}: cannot import module {module_name!r} ({exc}); check the name and "
-            "that it is on PYTHONPATH"
-        ) from exc
-    cls = getattr(module, attr, None)
-    if not isinstance(cls, type) or not issubclass(cls, ChannelActor):
-        raise KrytenValidationError(
-            f"{field}: {reference!r} is not a ChannelActor subclass; point it at your "
-            "class that subclasses kryten_actors.ChannelActor"
+    module = _import_module(module_name, field)
+    found: object = module
+    for part in attr.split("."):
+        found = getattr(found, part, _MISSING)
+        if found is _MISSING:
+            break
+    if found is _MISSING:
+        actors = sorted(
+            name
+            for name, value in vars(module).items()
+            if isinstance(value, type)
+            and issubclass(value, ChannelActor)
+            and value is not ChannelActor
+            and value.__module__ == module.__name__
         )
-    return cls
+        offer = f"; it defines {', '.join(actors)}" if actors else "; it defines no ChannelActor"
+        raise KrytenValidationError(f"{field}: module {module_name!r} has no {attr!r}{offer}")
+    if not isinstance(found, type) or not issubclass(found, ChannelActor):
+        kind = "a class" if isinstance(found, type) else f"a {type(found).__name__}"
+        raise KrytenValidationError(
+            f"{field}: {reference!r} is {kind}, not a ChannelActor subclass; point it at "
+            "your class that subclasses kryten_actors.ChannelActor"
+        )
+    return found
+
+
+_MISSING = object()
 
 
 def resolve_actor_class(

@@ -15,18 +15,27 @@ from typing import Any
 from kryten_actors.bot.actor_loader import ActorChoice
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.channels import ChannelActors
+from kryten_actors.bot.dead_letter_feed import DeadLetterFeed
 from kryten_actors.bot.health import HealthStatus, HealthSummary, package_version
 from kryten_actors.bot.health_report import HealthReporter
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
 from kryten_actors.bot.outbox import ChannelOutbox
+from kryten_actors.bot.profile_check import ProfileCheck, ProfileMismatch
 from kryten_actors.bot.router import RouterActor, RouterStats
 from kryten_actors.bot.sender import CommandSender
 from kryten_actors.bot.service import start_bot_service
 from kryten_actors.config import KrytenConfig, load_config
 from kryten_actors.errors import KrytenConnectionError, KrytenError, KrytenValidationError
-from kryten_actors.observability.instrumentation import Instrumentation
-from kryten_actors.observability.tracing import instrumentation_from_config
+from kryten_actors.observability.instrumentation import (
+    Instrumentation,
+    instrumentation_from_config,
+)
+from kryten_actors.observability.logs import (
+    configure_logging,
+    flush_repeated_warnings,
+    limit_repeated_warnings,
+)
 from kryten_actors.protocol.commands import Command, encoder_for
 from kryten_actors.protocol.results import CommandResult
 from kryten_actors.protocol.subjects import scheme_for
@@ -125,6 +134,8 @@ class Bot:
         )
         self.health_service: HealthService | None = None
         self.health_reporter = HealthReporter(self)
+        self.profile_check: ProfileCheck | None = None
+        self.dead_letter_feed: DeadLetterFeed | None = None
         self._state = "created"
         self._started_at = 0.0
         self._stop_requested: asyncio.Event | None = None
@@ -152,6 +163,7 @@ class Bot:
                 return
             self._state = "starting"
             self._started_at = time.monotonic()
+            limit_repeated_warnings()
             try:
                 if self._owns_transport:
                     await self.transport.connect()
@@ -181,6 +193,7 @@ class Bot:
                     )
                 await self.bridges.start()
                 self.channels.on_new_binding = self.bridges.probe
+                await self._start_watchers()
                 self.health_service = await start_bot_service(self)
             except BaseException:
                 await self._teardown()
@@ -199,8 +212,29 @@ class Bot:
             self._state = "stopping"
             await self._teardown()
 
+    async def _start_watchers(self) -> None:
+        """The optional parts: dead letters on NATS, the wrong-profile check."""
+        if self.config.publish_dead_letters:
+            self.dead_letter_feed = DeadLetterFeed(
+                transport=self.transport,
+                letters=self.system.dead_letters,
+                bot=self.config.service_name,
+                scheme=self.scheme,
+            )
+            await self.dead_letter_feed.start()
+        if self.config.profile_check_after is not None:
+            self.profile_check = ProfileCheck(
+                transport=self.transport,
+                config=self.config,
+                own_events=lambda: self.router_stats.routed,
+                after=self.config.profile_check_after,
+            )
+            await self.profile_check.start()
+
     async def _teardown(self) -> None:
         try:
+            if self.profile_check is not None:
+                await self.profile_check.stop()
             # the service first: the transport must still be open to unregister it
             if self.health_service is not None:
                 await self.health_service.stop()
@@ -217,7 +251,11 @@ class Bot:
                 await self.system.stop()
             # chat lines the handlers queued before they finished still go out
             await self.channels.close_outboxes(self.config.shutdown_timeout)
+            # after the channels drained: the letters of the drain are published too
+            if self.dead_letter_feed is not None:
+                await self.dead_letter_feed.stop()
         finally:
+            flush_repeated_warnings()
             if self._owns_instrumentation:
                 await self.instrumentation.shutdown()
             else:
@@ -229,7 +267,13 @@ class Bot:
                 self._stop_requested.set()
 
     async def run(self) -> None:
-        """Start (if needed) and run until ``request_stop()``, SIGINT or SIGTERM; then stop."""
+        """Start (if needed) and run until ``request_stop()``, SIGINT or SIGTERM; then stop.
+
+        Sets up logging first unless the application did (see
+        :func:`~kryten_actors.observability.logs.configure_logging`): the level from
+        ``$KRYTEN_LOG_LEVEL`` or the config's ``log_level``, the format ``log_format``.
+        """
+        configure_logging(configured_level=self.config.log_level, log_format=self.config.log_format)
         self._stop_requested = stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         installed: list[signal.Signals] = []
@@ -318,6 +362,12 @@ class Bot:
         """The bridge account's name in a channel, once its ``login`` event was seen."""
         binding = self.channels.binding(domain, channel)
         return binding.username if binding is not None else None
+
+    @property
+    def profile_mismatch(self) -> ProfileMismatch | None:
+        """Set when the bot's profile got no events but the other profile's carried its
+        channels' (see :mod:`~kryten_actors.bot.profile_check`); else None."""
+        return self.profile_check.mismatch if self.profile_check is not None else None
 
     @property
     def state(self) -> str:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, current_correlation
 from kryten_actors.bot.commands import ChannelCommands
-from kryten_actors.bot.handlers import HandlerTable, run_handlers
+from kryten_actors.bot.handlers import HandlerRegistration, HandlerTable, run_handlers
 from kryten_actors.errors import KrytenError, KrytenValidationError
+from kryten_actors.observability.logs import reset_log_context, set_log_context
 from kryten_actors.protocol.events import EVENT_MODELS, RawEvent, decode_event, decode_hinted
 from kryten_actors.protocol.validation import to_kryten_error
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
@@ -114,6 +115,11 @@ class ChannelActor(Actor, ChannelCommands):
         """How many handler methods this class declares."""
         return cls._handler_table.count
 
+    @classmethod
+    def handler_registrations(cls) -> tuple[HandlerRegistration, ...]:
+        """Which method handles which event, e.g. to check that ``@on`` took effect."""
+        return cls._handler_table.registrations(cls)
+
     # --- commands ----------------------------------------------------------------------
     async def send(self, command: Command) -> CommandResult:
         """Send ``command`` to this channel through its outbox (see ``ChannelOutbox``).
@@ -157,7 +163,12 @@ class ChannelActor(Actor, ChannelCommands):
         return self.on_message(message)
 
     async def _timer(self, call: TimerCall) -> Any:
-        return await call.callback()
+        b = self._binding
+        log_token = set_log_context((f"{b.domain}/{b.channel}", self.context.path, None, None))
+        try:
+            return await call.callback()
+        finally:
+            reset_log_context(log_token)
 
     async def on_message(self, message: Any) -> Any:
         """Handle a message that is neither an event nor a timer (``tell``/``ask``).
@@ -202,6 +213,10 @@ class ChannelActor(Actor, ChannelCommands):
             event.mark_replay()
         instr = b.instrumentation
         token = current_correlation.set(event.correlation_id)
+        # what every log record of this event's handlers is about (observability.logs)
+        log_token = set_log_context(
+            (f"{b.domain}/{b.channel}", self.context.path, event.event_name, event.correlation_id)
+        )
         try:
             if instr.enabled and instr.observes(event.correlation_id, delivery.headers):
                 scope = instr.process(
@@ -230,6 +245,7 @@ class ChannelActor(Actor, ChannelCommands):
                 await self._run(functions, event)
         finally:
             current_correlation.reset(token)
+            reset_log_context(log_token)
         counters.events_handled += 1
         now = b.clock.now()
         counters.latency_total += now - delivery.enqueued_at

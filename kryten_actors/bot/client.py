@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, TypeVar
@@ -18,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.client_commands import ClientCommands
-from kryten_actors.bot.handlers import WILDCARD, on, run_handlers
+from kryten_actors.bot.handlers import WILDCARD, HandlerRegistration, on, run_handlers
 from kryten_actors.bot.health import ChannelInfo, HealthStatus
 from kryten_actors.config import ChannelConfig, KrytenConfig, load_config
 from kryten_actors.errors import KrytenConnectionError, KrytenValidationError
@@ -31,21 +30,6 @@ __all__ = ["KrytenClient"]
 
 EventHandler = Callable[[Any], Awaitable[Any]]
 H = TypeVar("H", bound=EventHandler)
-
-
-@dataclass(frozen=True, slots=True)
-class _Registration:
-    event: str
-    channel: str | None
-    domain: str | None
-    handler: EventHandler
-
-    def matches(self, event: str, domain: str, channel: str) -> bool:
-        return (
-            self.event in (event, WILDCARD)
-            and (self.channel is None or self.channel.lower() == channel.lower())
-            and (self.domain is None or self.domain == domain)
-        )
 
 
 class _ClientActor(ChannelActor):
@@ -92,7 +76,7 @@ class KrytenClient(ClientCommands):
         transport: Transport | None = None,
     ) -> None:
         self.config = load_config(config)
-        self.registrations: list[_Registration] = []
+        self.registrations: list[HandlerRegistration] = []
         actor_cls = type("ClientChannelActor", (_ClientActor,), {"client": self})
         self._bot = Bot(self.config, actor=actor_cls, transport=transport)
 
@@ -118,11 +102,15 @@ class KrytenClient(ClientCommands):
                     f"client.on({event_name!r}) must decorate an 'async def' function"
                 )
             self.registrations.append(
-                _Registration(event_name.strip().lower(), channel, domain, handler)
+                HandlerRegistration(event_name.strip().lower(), handler, channel, domain)
             )
             return handler
 
         return register
+
+    def handler_registrations(self) -> tuple[HandlerRegistration, ...]:
+        """The handlers registered with :meth:`on`, in registration order."""
+        return tuple(self.registrations)
 
     # --- lifecycle ---------------------------------------------------------------------
     async def connect(self) -> None:

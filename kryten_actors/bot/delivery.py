@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -56,7 +57,22 @@ class EventDelivery:
     def preview(self, limit: int) -> tuple[EventPreview, int]:
         """What a dead letter keeps of this event: at most ``limit`` bytes of body."""
         data = self.data
-        return EventPreview(self.subject, self.event, data[:limit], len(data)), len(data)
+        headers = self.headers
+        trace = {k: headers[k] for k in _TRACE_HEADERS if k in headers} if headers else None
+        preview = EventPreview(
+            self.subject, self.event, data[:limit], len(data), trace or None, _correlation(data)
+        )
+        return preview, len(data)
+
+
+_TRACE_HEADERS = ("traceparent", "tracestate")
+_CORRELATION = re.compile(rb'"correlation_id"\s*:\s*"([0-9A-Za-z._:-]{1,64})"')
+
+
+def _correlation(data: bytes) -> str | None:
+    """The correlation ID a (possibly broken or huge) envelope names, if any."""
+    found = _CORRELATION.search(data)
+    return found.group(1).decode() if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +83,10 @@ class EventPreview:
     event: str
     head: bytes
     size: int
+    trace_headers: Mapping[str, str] | None = None
+    """The event's ``traceparent``/``tracestate``, so its letter joins the event's trace."""
+    correlation_id: str | None = None
+    """The envelope's correlation ID when the body names one (found without parsing)."""
 
     @property
     def truncated(self) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kryten_actors.errors import KrytenValidationError
 
-__all__ = ["WILDCARD", "HandlerTable", "on", "run_handlers"]
+__all__ = ["WILDCARD", "HandlerRegistration", "HandlerTable", "on", "run_handlers"]
 
 WILDCARD = "*"
 _MARK = "__kryten_events__"
@@ -47,6 +48,36 @@ def on(*event_names: str) -> Callable[[F], F]:
         return func
 
     return mark
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerRegistration:
+    """One handler as registered: what it answers to and, for client handlers, where.
+
+    ``event`` is the lowercased event name (``"chatmsg"``) or ``"*"`` for every event;
+    ``handler`` the function (for a ``ChannelActor``, the method as defined on the
+    class); ``channel``/``domain`` restrict a ``KrytenClient`` handler to one channel
+    (``None``: every channel). Returned by ``ChannelActor.handler_registrations()`` and
+    ``KrytenClient.handler_registrations()``.
+    """
+
+    event: str
+    handler: Callable[..., Awaitable[Any]]
+    channel: str | None = None
+    domain: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The handler's qualified name, e.g. ``Greeter.greet``."""
+        return str(getattr(self.handler, "__qualname__", self.handler))
+
+    def matches(self, event: str, domain: str, channel: str) -> bool:
+        """Whether this handler runs for ``event`` (lowercased) in ``domain/channel``."""
+        return (
+            self.event in (event, WILDCARD)
+            and (self.channel is None or self.channel.lower() == channel.lower())
+            and (self.domain is None or self.domain == domain)
+        )
 
 
 class HandlerTable:
@@ -96,6 +127,17 @@ class HandlerTable:
     def methods_for(self, event_name_lower: str) -> tuple[str, ...]:
         """Method names to call for an event (typed handlers first, then ``*``)."""
         return self._by_event.get(event_name_lower, self._wildcard)
+
+    def registrations(self, owner: type) -> tuple[HandlerRegistration, ...]:
+        """Every (event, method) pair of ``owner``'s table, events sorted, ``*`` last."""
+        pairs = [
+            (event, attr)
+            for event in sorted(self._by_event)
+            for attr in self._by_event[event]
+            if attr not in self._wildcard
+        ]
+        pairs.extend((WILDCARD, attr) for attr in self._wildcard)
+        return tuple(HandlerRegistration(event, getattr(owner, attr)) for event, attr in pairs)
 
     @property
     def count(self) -> int:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import signal
 import sys
 from collections.abc import Iterator
@@ -19,14 +20,38 @@ from typing import Final, TextIO
 from rich.console import Console
 from rich.live import Live
 
-from kryten_actors.cli.table import plain_table, rich_table, summary_text
-from kryten_actors.demo.runner import DEMO_SERVICE_NAME, DemoSnapshot, run_demo
+from kryten_actors.cli.table import LEGEND, plain_table, rich_table, summary_text
+from kryten_actors.demo.runner import DEMO_SERVICE_NAME, DemoSnapshot, channel_names, run_demo
 from kryten_actors.errors import KrytenError
 
 __all__ = ["add_demo_parser", "run_demo_command"]
 
+_MAX_CHANNELS: Final = 50
 _LIVE_REFRESH: Final = 4.0
 _PLAIN_EVERY: Final = 1.0
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 seconds, got {value} (leave it out to run until Ctrl-C)"
+        )
+    return seconds
+
+
+def _channels(value: str) -> int:
+    try:
+        count = int(value)
+        channel_names(count)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {_MAX_CHANNELS}, got {value}"
+        ) from None
+    return count
 
 
 def add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,9 +65,17 @@ def add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
             "actor now and then so you can watch supervised restarts."
         ),
     )
-    parser.add_argument("--channels", type=int, default=5, help="number of channels (default 5)")
     parser.add_argument(
-        "--seconds", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)"
+        "--channels",
+        type=_channels,
+        default=5,
+        help=f"number of channels, 1 to {_MAX_CHANNELS} (default 5)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=_seconds,
+        default=None,
+        help="stop after this many seconds (default: Ctrl-C)",
     )
     parser.add_argument(
         "--profile",
@@ -73,7 +106,8 @@ def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> It
 def _ready_text(url: str) -> str:
     return (
         f"nats-server on {url}; the bot answers "
-        f"`kryten-actors health --nats {url} --name {DEMO_SERVICE_NAME}`"
+        f"`kryten-actors health --nats {url} --name {DEMO_SERVICE_NAME}`\n"
+        'talk to it from another terminal: kryten-actors say --channel lounge "!roll"'
     )
 
 
@@ -105,7 +139,7 @@ async def _run_plain(args: argparse.Namespace, out: TextIO) -> DemoSnapshot:
             out.flush()
 
     def ready(url: str) -> None:
-        out.write(_ready_text(url) + "\n\n")
+        out.write(_ready_text(url) + "\n" + "\n".join(LEGEND) + "\n\n")
         out.flush()
 
     with _stop_on_signals(asyncio.get_running_loop(), stop):

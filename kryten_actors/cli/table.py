@@ -9,7 +9,7 @@ from rich.text import Text
 
 from kryten_actors.demo.runner import ChannelRow, DemoSnapshot
 
-__all__ = ["COLUMNS", "plain_table", "rich_table", "summary_text"]
+__all__ = ["COLUMNS", "LEGEND", "caption_lines", "plain_table", "rich_table", "summary_text"]
 
 COLUMNS: Final = ("channel", "events", "handled", "commands", "mailbox", "restarts", "state")
 _STATE_STYLES: Final = {
@@ -21,6 +21,12 @@ _STATE_STYLES: Final = {
 }
 CRASH_MARK: Final = "*"
 """Appended to the crash channel's name."""
+LEGEND: Final = (
+    "events: published by the bridge; handled: messages the actor",
+    "finished (events and timer ticks; failed ones not counted)",
+    f"{CRASH_MARK} crashes on purpose now and then: watch its restarts",
+)
+"""What the columns mean; each line fits the narrowest table (and 80 columns)."""
 
 
 def _cells(row: ChannelRow) -> tuple[str, ...]:
@@ -29,11 +35,12 @@ def _cells(row: ChannelRow) -> tuple[str, ...]:
     return (name, *(str(n) for n in numbers), row.state)
 
 
-def _headline(snapshot: DemoSnapshot) -> str:
+def caption_lines(snapshot: DemoSnapshot) -> tuple[str, str]:
+    """The totals in two short lines (at most 66 columns with 10-digit counts)."""
     return (
-        f"{snapshot.elapsed:5.1f} s  profile {snapshot.profile}  "
-        f"events {snapshot.events}  commands {snapshot.commands}  "
-        f"restarts {snapshot.restarts}  dead letters {snapshot.dead_letters}"
+        f"{snapshot.elapsed:.1f} s · profile {snapshot.profile} · {snapshot.events:,} events",
+        f"{snapshot.commands:,} commands · {snapshot.restarts:,} restarts · "
+        f"{snapshot.dead_letters:,} dead letters",
     )
 
 
@@ -41,7 +48,7 @@ def plain_table(snapshot: DemoSnapshot) -> str:
     """The snapshot as aligned plain text: a headline, the header row, one row per channel."""
     rows = [COLUMNS, *(_cells(row) for row in snapshot.rows)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
-    lines = [_headline(snapshot)]
+    lines = list(caption_lines(snapshot))
     for row in rows:
         first = row[0].ljust(widths[0])
         middle = (cell.rjust(width) for cell, width in zip(row[1:-1], widths[1:-1], strict=True))
@@ -51,7 +58,8 @@ def plain_table(snapshot: DemoSnapshot) -> str:
 
 def rich_table(snapshot: DemoSnapshot, *, title: str = "kryten-actors demo") -> Table:
     """The snapshot as a ``rich`` table (the crash channel's name is marked ``*``)."""
-    table = Table(title=title, caption=_headline(snapshot), caption_justify="left")
+    caption = "\n".join((*caption_lines(snapshot), *LEGEND))
+    table = Table(title=title, caption=caption, caption_justify="left")
     table.add_column("channel", style="bold")
     for column in COLUMNS[1:-1]:
         table.add_column(column, justify="right")

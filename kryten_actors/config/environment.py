@@ -30,20 +30,23 @@ _REFERENCE = re.compile(
 )
 
 
-def substitute_environment(data: object, environ: Mapping[str, str] | None = None) -> object:
+def substitute_environment(
+    data: object, environ: Mapping[str, str] | None = None, *, what: str = "configuration"
+) -> object:
     """A copy of ``data`` (nested dicts/lists/scalars) with every reference expanded.
 
     ``environ`` defaults to :data:`os.environ`. Mappings come back as ``dict`` and
     sequences (other than strings) as ``list``; other values are returned unchanged.
 
     Raises :class:`KrytenValidationError` listing every missing variable and malformed
-    reference with its dotted field path.
+    reference with its dotted field path; ``what`` (e.g. ``configuration in bot.yaml``)
+    heads the message.
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     problems: list[tuple[str, str]] = []
     result = _walk(data, (), env, problems)
     if problems:
-        raise config_error(problems)
+        raise config_error(problems, what)
     return result
 
 

@@ -15,6 +15,7 @@ from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.config.control import ControlConfig
 from kryten_actors.config.environment import substitute_environment
+from kryten_actors.config.logs import LogFormat, LogLevelName
 from kryten_actors.config.mailbox import MailboxConfig
 from kryten_actors.config.source import read_json, read_yaml
 from kryten_actors.config.supervision import SupervisionConfig
@@ -54,6 +55,11 @@ class KrytenConfig(ConfigModel):
     ``outcome_window`` seconds for CyTube's refusal of it (``CommandRejected``).
     ``passivate_after`` (seconds, off by default) passivates channel actors idle that
     long and starts configured channels passivated (see docs/concepts.md).
+    ``log_level``/``log_format`` apply when ``Bot.run()`` sets up logging (the application
+    did not); ``publish_dead_letters`` publishes each dead letter on
+    ``kryten.deadletters.{service_name}.{channel}``; ``profile_check_after`` is how long
+    the bot waits for its first event before looking for the other profile's events
+    (``null``: never).
     """
 
     nats: NatsConfig = Field(default_factory=NatsConfig)
@@ -81,6 +87,10 @@ class KrytenConfig(ConfigModel):
     replay: ReplayPolicy = "skip"
     outcome_window: PositiveFloat = 1.0
     passivate_after: PositiveFloat | None = None
+    log_level: LogLevelName | None = None
+    log_format: LogFormat = "text"
+    publish_dead_letters: bool = False
+    profile_check_after: PositiveFloat | None = 30.0
 
     @field_validator("channels")
     @classmethod
@@ -135,7 +145,7 @@ class KrytenConfig(ConfigModel):
         if not isinstance(raw, Mapping):
             problem = f"must be a mapping of settings, not {type(raw).__name__}"
             raise config_error([(ROOT_PATH, problem)], what)
-        expanded = substitute_environment(raw)
+        expanded = substitute_environment(raw, what=what)
         try:
             return cls.model_validate(expanded)
         except ValidationError as exc:

@@ -26,6 +26,53 @@ _MESSAGES = {
     "extra_forbidden": "unknown key; remove it or fix its spelling",
     "missing": "required; add this key",
 }
+# A value of the wrong type: say what the right form is, with an example ({example}).
+_WRONG_TYPE = {
+    "list_type": "must be a list, for example {example}",
+    "dict_type": "must be a mapping of keys (indented 'key: value' lines), for example {example}",
+    "model_type": "must be a mapping of keys (indented 'key: value' lines), for example {example}",
+    "model_attributes_type": "must be a mapping of keys, for example {example}",
+    "int_type": "must be a whole number, for example {example}",
+    "int_parsing": "must be a whole number, for example {example}",
+    "int_from_float": "must be a whole number (no fraction), for example {example}",
+    "float_type": "must be a number, for example {example}",
+    "float_parsing": "must be a number, for example {example}",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text (in YAML, quote a value that looks like a number or a boolean)",
+}
+# Examples of the right form for fields people get wrong most; others get a generic one.
+_EXAMPLES = {
+    "nats": "nats: {servers: [nats://127.0.0.1:4222]}",
+    "nats.servers": "servers: [nats://127.0.0.1:4222]",
+    "channels": "channels: [{domain: cytu.be, channel: lounge}]",
+    "channels.*": "- {domain: cytu.be, channel: lounge}",
+    "mailbox": "mailbox: {capacity: 1000, overflow: drop_newest}",
+    "supervision": "supervision: {max_restarts: 10, within_seconds: 60}",
+    "tracing": "tracing: {enabled: true, endpoint: http://localhost:4318}",
+    "metrics": "metrics: {enabled: true}",
+    "nats.tls": "tls: {ca_file: /etc/nats/ca.pem}",
+}
+_GENERIC_EXAMPLES = {
+    "list_type": "[first, second]",
+    "dict_type": "{key: value}",
+    "model_type": "{key: value}",
+    "model_attributes_type": "{key: value}",
+    "int_type": "10",
+    "int_parsing": "10",
+    "int_from_float": "10",
+    "float_type": "2.5",
+    "float_parsing": "2.5",
+}
+
+
+def _wrong_type_message(kind: str, loc: Sequence[str | int]) -> str | None:
+    template = _WRONG_TYPE.get(kind)
+    if template is None:
+        return None
+    pattern = ".".join("*" if isinstance(part, int) else str(part) for part in loc)
+    example = _EXAMPLES.get(pattern) or _GENERIC_EXAMPLES.get(kind, "")
+    return template.format(example=example)
 
 
 def dotted(loc: Iterable[str | int]) -> str:
@@ -55,10 +102,14 @@ def errors_from(exc: ValidationError) -> list[tuple[str, str]]:
         subpath = ctx.get(_SUBPATH)
         if isinstance(subpath, str) and subpath != ROOT_PATH:
             loc.extend(subpath.split("."))
-        message = _MESSAGES.get(error["type"], error["msg"])
+        message = (
+            _MESSAGES.get(error["type"])
+            or _wrong_type_message(error["type"], error["loc"])
+            or error["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
+        )
         if error["type"] == "string_too_short" and ctx.get("min_length") == 1:
             message = "must not be empty"
-        result.append((dotted(loc), message.removeprefix("Value error, ")))
+        result.append((dotted(loc), message))
     return result
 
 

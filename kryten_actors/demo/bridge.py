@@ -31,6 +31,7 @@ from kryten_actors.demo.effect import Effect
 from kryten_actors.demo.outcome import ActionOutcome
 from kryten_actors.demo.queries import BridgeFacts
 from kryten_actors.demo.robot_requests import action_reply, judge_request
+from kryten_actors.demo.say import SAY_PREFIX, SayReply, answer_say
 from kryten_actors.demo.scenario import ChannelState
 from kryten_actors.demo.traffic import BridgeStats, ChannelTraffic
 from kryten_actors.errors import KrytenError, KrytenTimeoutError, KrytenValidationError
@@ -113,6 +114,8 @@ class SimulatedBridge:
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._subscription: Subscription | None = None
+        self._say_subscription: Subscription | None = None
+        self._bot_name = bot_name
 
     @staticmethod
     def _resolve_crash_channel(crash_channel: str | None, names: list[str]) -> str | None:
@@ -146,6 +149,9 @@ class SimulatedBridge:
         else:
             handler, subject = self._on_seed_command, f"{SEED_COMMAND_PREFIX}.>"
         self._subscription = await self._transport.subscribe(subject, handler)
+        self._say_subscription = await self._transport.subscribe(
+            f"{SAY_PREFIX}.*", lambda msg: answer_say(self, msg)
+        )
         for name, state in self._states.items():
             self._facts[name].started = time.monotonic()
             task = asyncio.create_task(self._run_channel(state), name=f"simulated-bridge:{name}")
@@ -165,10 +171,12 @@ class SimulatedBridge:
         e.g. a :class:`~kryten_actors.errors.PublishError` because the transport closed first.
         """
         tasks, self._tasks = self._tasks, []
-        subscription, self._subscription = self._subscription, None
+        subscriptions = (self._subscription, self._say_subscription)
+        self._subscription = self._say_subscription = None
         try:
-            if subscription is not None:
-                await subscription.unsubscribe()
+            for subscription in subscriptions:
+                if subscription is not None:
+                    await subscription.unsubscribe()
         finally:
             for task in tasks:
                 task.cancel()
@@ -196,6 +204,26 @@ class SimulatedBridge:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    @property
+    def transport(self) -> Transport:
+        """The transport the bridge publishes on."""
+        return self._transport
+
+    async def say(self, channel: str, user: str, text: str) -> SayReply:
+        """``user`` says ``text`` in ``channel`` (joining first if absent), as in CyTube.
+
+        Raises :class:`KrytenValidationError` for a channel the bridge does not simulate.
+        """
+        state = next((s for s in self._states.values() if s.channel.lower() == channel), None)
+        if state is None:
+            known = ", ".join(self._states)
+            raise _invalid(f"no channel {channel!r} here; the bridge has {known}", "channel")
+        async with self._lock:
+            effects = [] if user in state.users else state.join(user, 1, self._rng)
+            await self._publish(state, [*effects, *state.chat(user, text)])
+        subject = self._scheme.event_subject(state.domain, state.channel, "chatMsg")
+        return SayReply(bot=self._bot_name, chat_subject=subject)
 
     # -- publishing ----------------------------------------------------------------------
     async def _publish_event(self, state: ChannelState, effect: Effect) -> RawEvent:

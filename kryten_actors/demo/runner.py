@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -23,11 +24,13 @@ from kryten_actors.config import KrytenConfig
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.demo.bot import DemoActor
 from kryten_actors.demo.bridge import SimulatedBridge
+from kryten_actors.demo.discovery import DemoInfo, remove_demo_info, write_demo_info
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer, find_nats_server
 
 __all__ = [
+    "DEMO_BOT_NAME",
     "DEMO_DOMAIN",
     "DEMO_SERVICE_NAME",
     "ChannelRow",
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 
 DEMO_DOMAIN: Final = "cytu.be"
 DEMO_SERVICE_NAME: Final = "kryten-demo"
+DEMO_BOT_NAME: Final = "KrytenBot"
 _NAMES: Final = ("lounge", "movies", "music", "anime", "retro")
 _MAX_CHANNELS: Final = 50
 _STEP_TIMEOUT: Final = 8.0
@@ -204,8 +208,20 @@ async def run_demo(
             events_per_second=events_per_second,
             crash_channel=crash_channel,
             crash_every=crash_every,
+            bot_name=DEMO_BOT_NAME,
         )
         await bridge.start()
+        write_demo_info(
+            DemoInfo(
+                url=server.url,
+                profile=profile,
+                domain=DEMO_DOMAIN,
+                channels=tuple(names),
+                bot_name=DEMO_BOT_NAME,
+                service_name=DEMO_SERVICE_NAME,
+                pid=os.getpid(),
+            )
+        )
         if on_ready is not None:
             on_ready(server.url)
         started = loop.time()
@@ -230,6 +246,7 @@ async def run_demo(
                 await asyncio.wait_for(stop.wait(), wait)
         return snap()
     finally:
+        remove_demo_info()
         if bot is not None:
             # the bot first: its in-flight commands still get the bridge's replies
             await _bounded("the bot", bot.stop)

@@ -12,10 +12,14 @@ processed events (with handler duration) and sent/failed commands.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-__all__ = ["Instrumentation", "NoInstrumentation"]
+if TYPE_CHECKING:
+    from kryten_actors.config import KrytenConfig
+
+__all__ = ["Instrumentation", "NoInstrumentation", "instrumentation_from_config"]
 
 
 class Instrumentation(Protocol):
@@ -137,3 +141,24 @@ class NoInstrumentation:
 
     async def shutdown(self) -> None:
         return None
+
+
+def instrumentation_from_config(
+    config: KrytenConfig, *, env: Mapping[str, str] = os.environ
+) -> Instrumentation:
+    """The instrumentation ``config`` and ``env`` ask for.
+
+    :class:`NoInstrumentation` when neither tracing nor metrics is on — then the
+    OpenTelemetry SDK is never imported — else an ``OtelInstrumentation``. Raises
+    ``KrytenValidationError`` naming the variable when an ``OTEL_*`` variable has a
+    value this library cannot use.
+    """
+    # imported here: the settings and the SDK load only when a bot is built
+    from kryten_actors.observability.settings import resolve_settings  # noqa: PLC0415
+
+    settings = resolve_settings(config, env)
+    if not settings.any_enabled:
+        return NoInstrumentation()
+    from kryten_actors.observability.tracing import OtelInstrumentation  # noqa: PLC0415
+
+    return OtelInstrumentation(settings)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 
@@ -35,10 +34,11 @@ from opentelemetry.sdk.trace.sampling import ParentBased, Sampler
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from kryten_actors.config import KrytenConfig
 from kryten_actors.observability import semconv
 from kryten_actors.observability.correlation import root_trace_id, trace_id_from_correlation
-from kryten_actors.observability.instrumentation import Instrumentation, NoInstrumentation
+from kryten_actors.observability.instrumentation import (
+    instrumentation_from_config,
+)
 from kryten_actors.observability.metrics import BotMetrics, MailboxDepths
 from kryten_actors.observability.providers import (
     OwnedProvider,
@@ -46,27 +46,13 @@ from kryten_actors.observability.providers import (
     build_tracer_provider,
 )
 from kryten_actors.observability.sampling import RandomBitsRatioSampler
-from kryten_actors.observability.settings import TelemetrySettings, resolve_settings
+from kryten_actors.observability.settings import TelemetrySettings
 
 __all__ = ["OtelInstrumentation", "instrumentation_from_config"]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _NIL_UUID = "00000000-0000-0000-0000-000000000000"
 AttributeValue = str | int | float | bool
-
-
-def instrumentation_from_config(
-    config: KrytenConfig, *, env: Mapping[str, str] = os.environ
-) -> Instrumentation:
-    """The instrumentation ``config`` and ``env`` ask for.
-
-    Raises ``KrytenValidationError`` naming the variable when an ``OTEL_*`` variable
-    has a value this library cannot use.
-    """
-    settings = resolve_settings(config, env)
-    if not settings.any_enabled:
-        return NoInstrumentation()
-    return OtelInstrumentation(settings)
 
 
 class OtelInstrumentation:

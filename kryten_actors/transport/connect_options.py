@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ssl
 from typing import Any
+from urllib.parse import urlsplit
 
 from kryten_actors.config.base import SECRET_MASK
 from kryten_actors.config.connection import NatsConfig, TlsConfig, mask_url_credentials
@@ -95,6 +96,10 @@ def _auth_mode(config: NatsConfig) -> str:
         return "the token"
     if config.user is not None:
         return "the user and password"
+    in_url = [urlsplit(url).username for url in config.servers]
+    if any(in_url):
+        # nats://user:password@host or nats://token@host: nats-py sends them
+        return "the credentials in the server URL (nats://user:password@host:port)"
     return "whether the server requires credentials (none are configured)"
 
 

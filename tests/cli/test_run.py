@@ -42,6 +42,7 @@ async def wait_for_line(stream: asyncio.StreamReader, text: str, within: float =
                 return "".join(seen)
 
 
+@pytest.mark.slow
 async def test_run_serves_until_sigterm_then_exits_0(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
@@ -78,7 +79,7 @@ def test_run_with_a_bad_actor_or_config_exits_1(
 ) -> None:
     config = write_config(tmp_path, "nats://127.0.0.1:4222")
     assert main(["run", str(config), "--actor", "no.such.module:Bot"]) == 1
-    assert "--actor: cannot import module 'no.such.module'" in capsys.readouterr().err
+    assert "--actor: there is no module named 'no.such.module'" in capsys.readouterr().err
 
     assert main(["run", str(config)]) == 1
     assert "no actor class for channel cytu.be/lounge" in capsys.readouterr().err

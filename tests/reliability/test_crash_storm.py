@@ -1,14 +1,21 @@
-"""Crash storm: one channel fails on every event for 10 s while the others run untouched."""
+"""Crash storm: one channel fails on every event for 10 s while the others run untouched.
+
+On a loaded machine (2 shared cores, coverage on) working off 40,000 events and 10,000
+restarts takes longer than on an idle one: the waits below last as long as the bot makes
+progress and fail only when it stalls, so what is asserted does not depend on the load.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import ClassVar
 
+import pytest
+
 from kryten_actors.bot import Bot, ChannelActor, on
 from kryten_actors.protocol.events import ChatMessageEvent
 from kryten_actors.transport.server import NatsServer
-from tests.polling import wait_until
+from tests.polling import wait_progressing
 from tests.reliability.load import channel_key
 from tests.reliability.support import ChildProcess, Recorder, bot_config, load_plan, seq_of
 
@@ -38,6 +45,7 @@ class StormActor(ChannelActor):
         self.recorder.record(self.channel, seq_of(event))
 
 
+@pytest.mark.slow
 async def test_crash_storm_loses_nothing_on_healthy_channels(nats_server: NatsServer) -> None:
     recorder = StormActor.recorder = Recorder()
     failures = StormActor.failure_times = []
@@ -56,16 +64,19 @@ async def test_crash_storm_loses_nothing_on_healthy_channels(nats_server: NatsSe
     plan = load_plan(nats_server.url, CHANNELS, rate=RATE, duration=STORM_SECONDS)
     async with Bot(config, actor=StormActor) as bot:
         async with ChildProcess("tests.reliability.load", plan) as load:
-            await load.expect("ready", within=10)
+            await load.expect("ready", within=30)
             started = time.monotonic()
-            report = await load.read_json(within=STORM_SECONDS + 20)
+            # the load stops publishing after STORM_SECONDS; then it confirms every publish
+            report = await load.read_json(within=STORM_SECONDS + 60)
             ended = time.monotonic()
             assert await load.wait(within=5) == 0
         published: dict[str, int] = report["published"]
         storm_key = channel_key(DOMAIN, STORM)
         healthy_total = sum(published[channel_key(DOMAIN, c)] for c in HEALTHY)
-        await recorder.wait_for(
-            lambda: recorder.total == healthy_total, within=30, what="every healthy event"
+        await wait_progressing(
+            lambda: recorder.total == healthy_total,
+            lambda: recorder.total,
+            what="every healthy event",
         )
         storm_sent = published[storm_key]
 
@@ -78,7 +89,11 @@ async def test_crash_storm_loses_nothing_on_healthy_channels(nats_server: NatsSe
                 and actor.state == "running"
             )
 
-        await wait_until(storm_settled, within=30, what="the storm channel to settle")
+        def storm_progress() -> tuple[int, int, int]:
+            actor = bot.health().actors[storm_key]
+            return (actor.failed, actor.dropped, actor.restarts)
+
+        await wait_progressing(storm_settled, storm_progress, what="the storm channel to settle")
         health = bot.health()
 
     # zero loss and order kept on every healthy channel
