@@ -80,9 +80,10 @@ class HealthStatus(BaseModel):
     | ``stopping`` | ``stopped``. ``actors`` and ``degraded`` are keyed
     ``"{domain}/{channel}"``; ``problems`` lists what makes the bot itself unhealthy
     (not running, NATS reconnecting, the router failed, a wrong ``profile``); ``stalls``
-    counts event-loop stalls (a handler blocking every channel). ``avg_latency`` is the mean time in seconds from an event's arrival at the router to
-    the end of its handlers. Building it costs time linear in the channels (one
-    to two seconds at 100,000): prefer ``bot.health_summary()`` for a large bot.
+    counts event-loop stalls (a handler blocking every channel). ``avg_latency`` is the
+    mean time in seconds from an event's arrival at the router to the end of its handlers.
+    Building it costs time linear in the channels (one to two seconds at 100,000):
+    prefer ``bot.health_summary()`` for a large bot.
     """
 
     model_config = ConfigDict(frozen=True)
