@@ -73,7 +73,7 @@ class ChannelActor(Actor, ChannelCommands):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._command_table = CommandTable.collect(cls)
+        cls._command_table = CommandTable.collect(cls, reserved=ChannelActor)
         if cls._command_table:
             # chat commands are one more chatMsg/pm handler (classes without them keep
             # the lazy decode of chat they do not handle)

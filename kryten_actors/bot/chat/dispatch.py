@@ -59,8 +59,12 @@ class CommandTable:
         return bool(self.entries)
 
     @classmethod
-    def collect(cls, owner: type) -> CommandTable:
-        """The ``@command`` methods of ``owner`` (and bases) and of the groups it includes."""
+    def collect(cls, owner: type, reserved: type | None = None) -> CommandTable:
+        """The ``@command`` methods of ``owner`` (and bases) and of the groups it includes.
+
+        A command method named like an attribute of ``reserved`` (the actor's own
+        helpers: ``kick``, ``send_chat``…) would hide it: a ``TypeError``.
+        """
         found: dict[str, _Entry] = {}
         groups: list[type[Commands]] = []
         for klass in reversed(owner.__mro__):
@@ -73,6 +77,12 @@ class CommandTable:
                 elif attr in found:
                     del found[attr]
         entries = list(found.values())
+        for entry in entries:
+            if reserved is not None and hasattr(reserved, entry.attr):
+                raise TypeError(
+                    f"{_where(entry)} hides {reserved.__name__}.{entry.attr}; name the method "
+                    f"otherwise (@command({entry.spec.name!r}) names the chat command)"
+                )
         for group in groups:
             entries.extend(_Entry(spec, attr, group) for attr, spec in group.specs())
         return cls(entries)
