@@ -57,8 +57,14 @@ class ChannelActor(Actor, ChannelCommands):
     ``rank``, ``userlist``, ``playlist``, ``current_media`` — survives restarts and is
     current when a handler runs (it is kept at routing time, so it may already include
     events still queued behind the one being handled). Set up state in ``__init__``
-    (no arguments) or ``on_start``; ``channel`` and ``domain`` are available from
-    ``on_start`` on.
+    or ``on_start``; ``channel``, ``domain`` and ``settings`` are available from
+    ``on_start`` on. ``__init__`` gets what the bot's ``actor=`` gives it: nothing for
+    a class, the arguments of a ``partial``, or whatever a factory of the channel's
+    binding passes (see :mod:`~kryten_actors.bot.actor_source`).
+
+    ``@command`` methods are chat commands (``!roll 2d6``; see
+    :mod:`~kryten_actors.bot.chat`), and ``event.reply(text)`` answers a chat line or
+    PM in its channel.
 
     Chat history CyTube replays when the bridge (re)joins never reaches handlers
     (``replay: skip``, the default), or arrives with ``event.is_replay`` set.
