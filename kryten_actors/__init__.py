@@ -26,7 +26,6 @@ if TYPE_CHECKING:
         HealthStatus,
         HealthSummary,
         KrytenClient,
-        MockKrytenClient,
         on,
     )
     from kryten_actors.bot.binding import ChannelBinding
@@ -124,6 +123,7 @@ if TYPE_CHECKING:
         OverflowPolicy,
         VirtualClock,
     )
+    from kryten_actors.testing.mock_client import MockKrytenClient
 
 __version__: str
 """The installed distribution's version (from its metadata: ``pyproject.toml`` is the one
@@ -140,7 +140,6 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "HealthStatus",
         "HealthSummary",
         "KrytenClient",
-        "MockKrytenClient",
         "on",
     ),
     "kryten_actors.bot.binding": ("ChannelBinding",),
@@ -229,6 +228,7 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "parse_subject",
         "sanitize_token",
     ),
+    "kryten_actors.testing.mock_client": ("MockKrytenClient",),
     "kryten_actors.runtime": (
         "ActorState",
         "ActorStats",
