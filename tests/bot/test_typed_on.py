@@ -95,3 +95,19 @@ def test_wider_or_missing_annotations_are_fine() -> None:
         async def both(self, event: ChatMessageEvent | PrivateMessageEvent) -> None: ...
 
     assert Fine.handler_count() == 3
+
+
+async def test_the_harness_emits_a_whole_typed_event(bot_harness: HarnessFactory) -> None:
+    event = ChatMessageEvent.from_dict(
+        {
+            "event_name": "chatMsg",
+            "payload": {"username": "dora", "msg": "echo typed", "time": 1},
+            "channel": "lounge",
+            "domain": "cytu.be",
+        }
+    )
+    async with bot_harness(Echo) as h:
+        sent = await h.emit(event)
+        assert sent is event
+        assert [c.payload for c in h.sent] == [{"message": "typed"}]
+        assert h.sent[0].correlation_id == event.correlation_id

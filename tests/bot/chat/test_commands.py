@@ -230,7 +230,14 @@ async def test_a_failing_command_answers_in_one_line_and_fails_the_actor(
         await h.say("lounge", "alice", "!boom")
         assert said(h) == ["!boom failed: RuntimeError"]  # no internals in the chat
         actor = h.health().actors["cytu.be/lounge"]
-        assert actor.restarts == 1 or actor.state in {"restarting", "backoff"}
+        assert actor.failed == 1
+        assert actor.last_error is not None
+        assert "secret internals" in actor.last_error  # the supervisor has the whole story
+        assert h.dead_letters.counts  # the failing line is a dead letter
+        await h.advance(5.0)  # past the restart backoff
+        assert h.health().actors["cytu.be/lounge"].restarts == 1
+        await h.say("lounge", "alice", "!roll")  # the restarted actor answers again
+        assert said(h)[-1] == "alice rolled 1d6"
 
 
 async def test_prefix_per_bot_and_per_channel(bot_harness: HarnessFactory) -> None:
