@@ -115,7 +115,8 @@ class Signature:
             hints = typing.get_type_hints(func, localns=dict(localns or {}))
         except NameError as exc:
             raise TypeError(
-                f"{where}: cannot resolve an annotation ({exc}); define the type at module level"
+                f"{where}: cannot resolve an annotation ({exc}); import the type at run "
+                "time (not under TYPE_CHECKING) or define it before the class"
             ) from exc
         params = list(inspect.signature(func).parameters.values())
         if len(params) < 2 or params[1].kind not in (

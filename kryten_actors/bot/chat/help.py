@@ -26,13 +26,16 @@ def command_list(specs: Sequence[CommandSpec], prefix: str, limit: int) -> list[
     lines: list[str] = []
     current = head
     for index, name in enumerate(names):
-        piece = name if current in (head, "") else f", {name}"
-        if len(current) + len(piece) > limit and current not in (head, ""):
+        fresh = current in (head, "")
+        separator = "" if fresh else ", "
+        # room for the comma that ends the line when another name follows
+        comma = 0 if index == len(names) - 1 else 1
+        if not fresh and len(current) + len(separator) + len(name) + comma > limit:
             lines.append(current + ",")
-            current, piece = "", name
-        current += piece
-        if index == len(names) - 1:
-            current = current + tail if len(current) + len(tail) <= limit else current
+            current, separator = "", ""
+        current += separator + name
+    if len(current) + len(tail) <= limit:
+        current += tail
     lines.append(current)
     return [_fit(line, limit) for line in lines]
 
