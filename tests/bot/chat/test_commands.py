@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -259,3 +260,25 @@ async def test_prefix_per_bot_and_per_channel(bot_harness: HarnessFactory) -> No
             "alice rolled 1d3",
             "$$roll [dice=1d6] [comment…] (also $$r) — Roll dice, e.g. !roll 2d6.",
         ]
+
+
+async def test_no_chat_line_fails_the_actor_or_gets_more_than_one_line(
+    bot_harness: HarnessFactory,
+) -> None:
+    """Random lines built from the grammar's own pieces (seeded: the same lines every run)."""
+    rng = random.Random(13)
+    heads = ["!roll", "!R", "!add", "!kick", "!help", "!guarded", "!", "!!roll", "roll"]
+    pieces = ['"', '\\"', "\\", " ", "  ", "1", "-7", "1e400", "nan", "alice", "@alice",
+              "x" * 40, "é", "\u00a0", "<b>", "&amp;", "yes", "roll"]  # fmt: skip
+    async with bot_harness(Dice, settings={"chat_max_length": 120}) as h:
+        await h.emit("lounge", "userlist", [user("alice", 1), user("mod", 2)])
+        for _ in range(200):
+            words = (rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+            line = rng.choice(heads) + rng.choice([" ", "", "  "]) + "".join(words)
+            await h.say("lounge", rng.choice(["alice", "mod", "guest"]), line)
+            await h.advance(6.0)  # past every per-user cooldown
+        replies = said(h)
+        assert len(replies) > 50  # the lines do reach commands, and are answered
+        assert all("\n" not in r and len(r) <= 120 for r in replies)
+        assert h.health().actors["cytu.be/lounge"].restarts == 0
+        assert h.health().actors["cytu.be/lounge"].failed == 0
