@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,8 @@ from kryten_actors.bot.profile_check import ProfileCheck, ProfileMismatch
 from kryten_actors.bot.router import RouterActor, RouterStats
 from kryten_actors.bot.sender import CommandSender
 from kryten_actors.bot.service import start_bot_service
+from kryten_actors.bot.shutdown_signals import ShutdownSignals
+from kryten_actors.bot.task_leaks import DETECTOR as LEAKS
 from kryten_actors.config import KrytenConfig, load_config
 from kryten_actors.errors import KrytenConnectionError, KrytenError, KrytenValidationError
 from kryten_actors.observability.instrumentation import (
@@ -136,6 +137,7 @@ class Bot:
         self.health_reporter = HealthReporter(self)
         self.profile_check: ProfileCheck | None = None
         self.dead_letter_feed: DeadLetterFeed | None = None
+        self._watches_tasks = False  # installed the debug-mode task leak detector
         self._state = "created"
         self._started_at = 0.0
         self._stop_requested: asyncio.Event | None = None
@@ -164,6 +166,7 @@ class Bot:
             self._state = "starting"
             self._started_at = time.monotonic()
             limit_repeated_warnings()
+            self._watches_tasks = LEAKS.install(asyncio.get_running_loop())
             try:
                 if self._owns_transport:
                     await self.transport.connect()
@@ -235,10 +238,6 @@ class Bot:
         try:
             if self.profile_check is not None:
                 await self.profile_check.stop()
-            # the service first: the transport must still be open to unregister it
-            if self.health_service is not None:
-                await self.health_service.stop()
-                self.health_service = None
             self.channels.on_new_binding = None
             await self.bridges.stop()
             # Not started when the first connect failed: then there is nothing to stop,
@@ -249,12 +248,20 @@ class Bot:
                 with contextlib.suppress(KrytenValidationError):
                     await self.system.stop_child(ROUTER)
                 await self.system.stop()
+            # after the router unsubscribed (a flood behind its subscription would delay
+            # the service's unsubscribe round trips), while the transport is still open
+            if self.health_service is not None:
+                await self.health_service.stop()
+                self.health_service = None
             # chat lines the handlers queued before they finished still go out
             await self.channels.close_outboxes(self.config.shutdown_timeout)
             # after the channels drained: the letters of the drain are published too
             if self.dead_letter_feed is not None:
                 await self.dead_letter_feed.stop()
         finally:
+            if self._watches_tasks:
+                LEAKS.uninstall()
+                self._watches_tasks = False
             flush_repeated_warnings()
             if self._owns_instrumentation:
                 await self.instrumentation.shutdown()
@@ -275,19 +282,21 @@ class Bot:
         """
         configure_logging(configured_level=self.config.log_level, log_format=self.config.log_format)
         self._stop_requested = stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        installed: list[signal.Signals] = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(sig, stop.set)
-                installed.append(sig)
+        # installed until the shutdown has finished: see bot/shutdown_signals.py
+        signals = ShutdownSignals(
+            request_stop=stop.set,
+            abandoned=self.channels.backlog,
+            shutdown_timeout=self.config.shutdown_timeout,
+        )
+        signals.install(asyncio.get_running_loop())
         try:
             await self.start()
             await stop.wait()
         finally:
-            for sig in installed:
-                loop.remove_signal_handler(sig)
-            await self.stop()
+            try:
+                await self.stop()
+            finally:
+                signals.remove()
 
     def request_stop(self) -> bool:
         """Ask a running ``run()`` to shut down (safe to call from handlers).

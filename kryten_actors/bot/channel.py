@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from kryten_actors.bot.actor_source import validate_settings
 from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, current_correlation
 from kryten_actors.bot.chat.dispatch import CommandTable, dispatch_commands
 from kryten_actors.bot.commands import ChannelCommands
 from kryten_actors.bot.handlers import HandlerRegistration, HandlerTable, run_handlers
+from kryten_actors.bot.task_leaks import DETECTOR as _LEAKS
+from kryten_actors.bot.task_leaks import owned_tasks
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.observability.logs import reset_log_context, set_log_context
 from kryten_actors.protocol.events import (
@@ -25,6 +27,7 @@ from kryten_actors.protocol.validation import to_kryten_error
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
 
 if TYPE_CHECKING:
+    import aiojobs
     from pydantic import BaseModel
 
     from kryten_actors.bot.tracked import Playlist, UserList
@@ -32,6 +35,8 @@ if TYPE_CHECKING:
     from kryten_actors.protocol.results import CommandResult
 
 __all__ = ["ChannelActor"]
+
+_T = TypeVar("_T")
 
 #: Dead-letter reason of an envelope whose body names another channel than its subject.
 CHANNEL_MISMATCH = "channel_mismatch"
@@ -190,6 +195,17 @@ class ChannelActor(Actor, ChannelCommands):
         """
         return self.context.schedule_every(interval, TimerCall(callback))
 
+    def spawn_job(self, coro: Coroutine[Any, Any, _T]) -> aiojobs.Job[_T]:
+        """Run ``coro`` in the background, owned by this actor; returns the job.
+
+        Use it instead of ``asyncio.create_task``: the job is cancelled when the actor
+        stops or restarts (and so by ``bot.stop()``), and if it raises, that is a failure
+        of this actor, reported to its supervisor. (In asyncio debug mode a handler that
+        leaves a bare task running is logged once.)
+        """
+        with owned_tasks():
+            return self.context.spawn_job(coro)
+
     # --- the receive loop --------------------------------------------------------------
     def receive(self, message: Any) -> Coroutine[Any, Any, Any]:
         """Dispatch an event delivery to the ``@on`` handlers, or run a timer callback.
@@ -198,10 +214,16 @@ class ChannelActor(Actor, ChannelCommands):
         coroutine that does the work: one coroutine less per event.)
         """
         if type(message) is EventDelivery:
+            if _LEAKS.active:  # asyncio debug mode only
+                return self._handle_watched(message)
             return self._handle(message)
         if type(message) is TimerCall:
             return self._timer(message)
         return self.on_message(message)
+
+    async def _handle_watched(self, delivery: EventDelivery) -> None:
+        with _LEAKS.watch(f"{type(self).__name__} handling {delivery.event!r}"):
+            await self._handle(delivery)
 
     async def _timer(self, call: TimerCall) -> Any:
         b = self._binding

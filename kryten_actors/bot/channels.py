@@ -115,6 +115,12 @@ class ChannelActors:
             ref = root.child(child_name(binding.domain, binding.channel))
             yield binding, ref.stats() if ref is not None else None
 
+    def backlog(self) -> str:
+        """What is still queued: events in mailboxes, chat lines in outboxes."""
+        events = sum(s.mailbox_depth for _, s in self.stats() if s is not None)
+        lines = sum(b.outbox.queued for b in self.bindings.values())
+        return f"{events} queued events and {lines} queued chat lines"
+
     async def start(
         self, domain: str, channel: str, actor: type[ChannelActor] | str | None
     ) -> ActorRef:

@@ -78,8 +78,9 @@ class HealthStatus(BaseModel):
     ``state`` is the seed's ``connecting`` | ``connected`` | ``disconnected`` | ``error``
     (:func:`seed_state`); ``lifecycle`` the bot's ``created`` | ``starting`` | ``running``
     | ``stopping`` | ``stopped``. ``actors`` and ``degraded`` are keyed
-    ``"{domain}/{channel}"``; ``problems`` lists what makes the bot itself unhealthy.
-    ``avg_latency`` is the mean time in seconds from an event's arrival at the router to
+    ``"{domain}/{channel}"``; ``problems`` lists what makes the bot itself unhealthy
+    (not running, NATS reconnecting, the router failed, a wrong ``profile``); ``stalls``
+    counts event-loop stalls (a handler blocking every channel). ``avg_latency`` is the mean time in seconds from an event's arrival at the router to
     the end of its handlers. Building it costs time linear in the channels (one
     to two seconds at 100,000): prefer ``bot.health_summary()`` for a large bot.
     """
@@ -100,6 +101,7 @@ class HealthStatus(BaseModel):
     actors: dict[str, ActorHealth]
     degraded: dict[str, str]
     problems: list[str]
+    stalls: int = 0
     dead_letters: dict[str, int]
     router: dict[str, int]
 
@@ -150,7 +152,8 @@ class HealthSummary(BaseModel):
     ``degraded`` lists up to a limit of the ``degraded_count`` degraded channels;
     ``worst`` the channels most in need of attention (degraded first, then restarts,
     mailbox depth, drops), empty when none has a problem. ``restarts`` counts channel
-    actor restarts since the bot started. ``trace_ui`` is ``tracing.ui_url`` and
+    actor restarts since the bot started, ``stalls`` event-loop stalls (a handler that
+    blocked every channel; the log names it). ``trace_ui`` is ``tracing.ui_url`` and
     ``trace_service`` the service name spans carry, for links to a trace viewer.
     """
 
@@ -178,6 +181,7 @@ class HealthSummary(BaseModel):
     problems: list[str]
     worst: list[ChannelHealth]
     restarts: int
+    stalls: int = 0
     dead_letters: dict[str, int]
     router: dict[str, int]
     control: bool

@@ -156,7 +156,15 @@ class HealthReporter:
             found.append("not connected to NATS (reconnecting)")
         if self._router_failed():
             found.append("router failed: no events are received; see the log for its error")
+        mismatch = bot.profile_mismatch
+        if mismatch is not None:
+            found.append(mismatch.describe())
         return found
+
+    def stalls(self) -> int:
+        """Event-loop stalls seen (a handler blocking the loop; 0 without a monitor)."""
+        monitor = self._bot.system.stall_monitor
+        return monitor.stalls if monitor is not None else 0
 
     def _state(self) -> str:
         bot = self._bot
@@ -208,6 +216,7 @@ class HealthReporter:
             problems=problems,
             worst=self.worst(entries, worst) if worst else [],
             restarts=self.tracker.total_restarts,
+            stalls=self.stalls(),
             dead_letters=dict(bot.system.dead_letters.counts),
             router=dataclasses.asdict(router),
             control=self.control_enabled,
@@ -310,6 +319,7 @@ class HealthReporter:
             actors=actors,
             degraded=degraded,
             problems=problems,
+            stalls=self.stalls(),
             dead_letters=dict(bot.system.dead_letters.counts),
             router=dataclasses.asdict(router),
         )

@@ -125,9 +125,10 @@ class NatsConfig(ConfigModel):
             raise field_error("required when password is set", "user")
         return self
 
-    @field_serializer("servers", when_used="json")
+    @field_serializer("servers")
     def _servers_masked(self, servers: list[str]) -> list[str]:
-        # JSON dumps mask secrets, as SecretStr fields already do.
+        # Dumps (Python and JSON) mask URL passwords, as SecretStr fields mask theirs;
+        # the connection reads ``self.servers`` itself, never a dump.
         return [mask_url_credentials(url) for url in servers]
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:

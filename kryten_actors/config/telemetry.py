@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import field_validator
+from pydantic import field_serializer, field_validator
 
 from kryten_actors.config.base import ConfigModel, Fraction, NonEmptyStr
+from kryten_actors.config.connection import mask_url_credentials
 
 __all__ = ["MetricsConfig", "TracingConfig", "TracingProtocol"]
 
@@ -56,6 +58,18 @@ class TracingConfig(ConfigModel):
         if value is not None and "@" in urlsplit(value).netloc:
             raise ValueError("must not carry credentials: health reports show it to everyone")
         return value
+
+    @field_serializer("endpoint")
+    def _endpoint_masked(self, endpoint: str | None) -> str | None:
+        # a collector URL may carry credentials: dumps and displays mask them
+        return None if endpoint is None else mask_url_credentials(endpoint)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            if name == "endpoint" and isinstance(value, str):
+                yield name, mask_url_credentials(value)
+            else:
+                yield name, value
 
     @property
     def traces_endpoint(self) -> str | None:

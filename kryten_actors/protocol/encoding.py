@@ -201,8 +201,9 @@ def _rejected(command: Command, reason: str, reply: object) -> CommandRejected:
 def decode_reply(command: Command, body: bytes | bytearray | str) -> CommandResult:
     """Decode a kryten-robot reply to ``command``.
 
-    Success is ``{"success": true, "data": {...}}`` with ``data.success`` not false; the
-    result is ``command.result_type`` built from ``data`` and means *accepted by the bridge*.
+    Success is ``{"success": true, "data": {...}}`` (``data`` optional) with ``data.success``
+    absent or true — strictly JSON booleans; the result is ``command.result_type`` built
+    from ``data`` and means *accepted by the bridge*. Any other shape is not success.
     Raises :class:`CommandRejected` with the bridge's error text when the outer ``success``
     is false (with or without ``command``, or ``command: "unknown"``), when
     ``data.success`` is false (``data.error``), or when the body is not a JSON object.
@@ -213,12 +214,20 @@ def decode_reply(command: Command, body: bytes | bytearray | str) -> CommandResu
         raise _rejected(command, "the reply is not JSON", body) from None
     if not isinstance(reply, dict):
         raise _rejected(command, "the reply is not a JSON object", reply)
-    if reply.get("success") is False or ("success" not in reply and "error" in reply):
+    ok = reply.get("success")
+    if ok is False or ("success" not in reply and "error" in reply):
         raise _rejected(command, str(reply.get("error") or "no reason given"), reply)
-    data = reply.get("data")
-    data = data if isinstance(data, dict) else {}
-    if data.get("success") is False:
+    if ok is not True:
+        # strict: only a JSON true is success ("yes", 1 or a missing field are not)
+        raise _rejected(command, f"the reply says neither success true nor false ({ok!r})", reply)
+    data = reply.get("data", {})
+    if not isinstance(data, dict):
+        raise _rejected(command, "the reply's data is not an object, so success is unclear", reply)
+    inner = data.get("success", True)
+    if inner is False:
         raise _rejected(command, str(data.get("error") or "no reason given"), reply)
+    if inner is not True:
+        raise _rejected(command, f"the reply's data.success is not a boolean ({inner!r})", reply)
     try:
         return command.result_type.from_reply_data(data)
     except ValidationError as exc:

@@ -19,6 +19,7 @@ summary), so ``$SRV.STATS`` fits too.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -58,6 +59,8 @@ _HEALTH_PREFIX: Final = "kryten.health"
 _CONTROL_PREFIX: Final = "kryten.control"
 _SEMVER_CORE = re.compile(r"^(\d+)\.(\d+)\.(\d+)(.*)$")
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_STOP_TIMEOUT = 2.0
+"""Seconds ``stop()`` waits for the server to confirm the service's unsubscribes."""
 _JSON: Final = {"Content-Type": "application/json"}
 
 HealthHandler = Callable[[bytes, int], bytes]
@@ -145,9 +148,11 @@ class HealthService:
         if self._stopped:
             return
         self._stopped = True
-        # A closed or draining connection has already dropped these subscriptions.
-        with contextlib.suppress(nats_errors.Error, OSError):
-            await self._service.stop()
+        # A closed or draining connection has already dropped these subscriptions; a
+        # server slow to confirm the unsubscribes (a flood queued ahead of them) must not
+        # hold up the shutdown: closing the connection drops them anyway.
+        with contextlib.suppress(nats_errors.Error, OSError, TimeoutError):
+            await asyncio.wait_for(self._service.stop(), _STOP_TIMEOUT)
 
     async def __aenter__(self) -> Self:
         return self

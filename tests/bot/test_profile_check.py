@@ -76,6 +76,11 @@ async def test_the_other_profiles_events_name_the_profile_to_set(
         mismatch = bot.profile_mismatch
         assert mismatch is not None
         assert bot.router_stats.routed == 0
+        # health shows it: the bot is unhealthy, and says which profile to set
+        summary = bot.health_summary()
+        assert summary.healthy is False
+        assert any(f"set `profile: {suggested}`" in p for p in summary.problems)
+        assert bot.health().problems == summary.problems
     assert mismatch.configured == profile
     assert mismatch.suggested == suggested
     key = scheme_for(suggested).channel_key

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from kryten_actors.cli.main import main
 from kryten_actors.config import KrytenConfig, NatsConfig, load_config
 from kryten_actors.errors import KrytenValidationError
 
@@ -112,3 +113,62 @@ def test_yaml_error_on_a_password_line_does_not_quote_it(tmp_path: Path) -> None
         load_config(path)
     _assert_clean(str(info.value))
     assert "line 3" in str(info.value)
+
+
+TRACE_PASSWORD = "otlp-pass-456"
+
+
+def _traced() -> KrytenConfig:
+    return KrytenConfig.from_dict(
+        {
+            "tracing": {
+                "enabled": True,
+                "endpoint": f"https://collector:{TRACE_PASSWORD}@otel.example:4318",
+            }
+        }
+    )
+
+
+def test_tracing_endpoint_credentials_are_masked_everywhere() -> None:
+    config = _traced()
+    for text in (
+        repr(config),
+        str(config.tracing),
+        json.dumps(config.display_dict()),
+        config.model_dump_json(),
+        repr(config.model_dump()),
+    ):
+        assert TRACE_PASSWORD not in text
+    assert config.display_dict()["tracing"]["endpoint"] == (
+        "https://collector:**********@otel.example:4318"
+    )
+    # the exporter still gets the real URL
+    assert config.tracing.traces_endpoint == (
+        f"https://collector:{TRACE_PASSWORD}@otel.example:4318/v1/traces"
+    )
+
+
+def test_a_python_dump_masks_url_passwords_too() -> None:
+    dumped = _config().model_dump()
+    _assert_clean(repr(dumped))
+    assert dumped["nats"]["servers"][0] == "nats://bot:**********@localhost:4222"
+
+
+def test_check_prints_no_tracing_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bot.yaml"
+    path.write_text(
+        "tracing:\n"
+        "  enabled: true\n"
+        f"  endpoint: https://collector:{TRACE_PASSWORD}@otel.example:4318\n"
+        "nats:\n"
+        f"  servers: [nats://bot:{URL_PASSWORD}@localhost:4222]\n",
+        encoding="utf-8",
+    )
+    code = main(["check", str(path)])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert TRACE_PASSWORD not in out.out + out.err
+    assert URL_PASSWORD not in out.out + out.err
+    assert "otel.example" in out.out

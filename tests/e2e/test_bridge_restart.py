@@ -8,6 +8,7 @@ restart with five old ``!ping`` lines in the history and checks what a person se
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import uuid
 from typing import ClassVar
@@ -38,6 +39,25 @@ class Quiet(ChannelActor):
     """Handles nothing."""
 
 
+async def health_cli(stack: Stack, name: str) -> tuple[int, str, str]:
+    """``kryten-actors health --name NAME`` against the stack's NATS, as an operator runs it."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "kryten_actors.cli",
+        "health",
+        "--nats",
+        stack.nats_url,
+        "--name",
+        name,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
 async def test_restart_replays_nothing_holds_commands_and_recovers(
     stack: Stack, watcher: Person
 ) -> None:
@@ -47,8 +67,10 @@ async def test_restart_replays_nothing_holds_commands_and_recovers(
         await watcher.say(f"!ping {tag}")
     await watcher.wait_for(lambda: sum(run in m for m in watcher.chat_texts()) == 5, 10, "old")
     Pinger.answered = []
-    waiting = Bot(stack.config(), actor=Pinger)
-    failing = Bot(stack.config(bridge={"down_policy": "fail"}), actor=Quiet)
+    waiting = Bot(stack.config(service_name="e2e-waiting"), actor=Pinger)
+    failing = Bot(
+        stack.config(service_name="e2e-failing", bridge={"down_policy": "fail"}), actor=Quiet
+    )
     async with waiting, failing:
         here = waiting.channels.binding(stack.domain, stack.channel)
         there = failing.channels.binding(stack.domain, stack.channel)
@@ -63,6 +85,14 @@ async def test_restart_replays_nothing_holds_commands_and_recovers(
         stack.restart_bridge()
         await wait_until(lambda: here.link.is_down and there.link.is_down, within=30, what="down")
         assert waiting.health().actors[f"{stack.domain}/{stack.channel}"].state == "running"
+        # health says so: the channel is degraded (its bridge is down), the CLI exits 2
+        summary = waiting.health_summary()
+        assert not summary.healthy
+        assert summary.degraded_count == 1
+        assert "bridge" in summary.degraded[0].reason
+        code, _, err = await health_cli(stack, "e2e-waiting")
+        assert code == 2, err
+        assert "bridge" in err
 
         # fail: refused at once, nothing sent
         started = time.monotonic()

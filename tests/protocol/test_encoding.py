@@ -311,3 +311,21 @@ def test_unexpected_success_shape_is_a_validation_error() -> None:
     body = b'{"success": true, "data": {"userlist": "not a list"}}'
     with pytest.raises(KrytenValidationError, match="unexpected shape"):
         decode_reply(StateUserlist(), body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"success": "yes"}',
+        b'{"success": 1, "data": {}}',
+        b'{"data": {"success": true}}',
+        b'{"success": true, "data": {"success": "no"}}',
+        b'{"success": true, "data": [1, 2]}',
+        b'{"success": null}',
+    ],
+)
+def test_replies_are_validated_strictly(body: bytes) -> None:
+    """Only ``success: true`` (a JSON boolean) is success; any other shape is not."""
+    with pytest.raises(CommandRejected, match="success") as info:
+        decode_reply(SendChat(message="x"), body)
+    assert info.value.command == "say"

@@ -20,9 +20,20 @@ from kryten_actors.protocol.events import ChatMessageEvent
 
 
 class EchoActor(ChannelActor):
-    """Answers every chat event with ``echo <msg>``."""
+    """Answers every chat event with ``echo <msg>``.
+
+    With ``hold`` (the plan's ``"hold": "domain/channel"``) that channel's actor, when it
+    stops during the shutdown, prints ``held`` and waits for a line on stdin: the test
+    signals the process again while the shutdown is certainly still running.
+    """
 
     work: ClassVar[float] = 0.0
+    hold: ClassVar[str | None] = None
+
+    async def on_stop(self) -> None:
+        if self.hold == f"{self.domain}/{self.channel}":
+            print("held", flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
 
     @on("chatMsg")
     async def handle(self, event: ChatMessageEvent) -> None:
@@ -32,6 +43,7 @@ class EchoActor(ChannelActor):
 
 async def main(plan: dict[str, Any]) -> None:
     EchoActor.work = float(plan.get("work", 0.0))
+    EchoActor.hold = plan.get("hold")
     config = {
         "nats": {"servers": [plan["url"]]},
         "channels": [{"domain": d, "channel": c} for d, c in plan["channels"]],

@@ -109,9 +109,10 @@ class SubjectCounter:
 class ChildProcess:
     """A Python child (``python -m module ARG``) whose stdout lines the test reads."""
 
-    def __init__(self, module: str, argument: str) -> None:
+    def __init__(self, module: str, argument: str, *, stdin: bool = False) -> None:
         self.module = module
         self.argument = argument
+        self._stdin = stdin
         self.process: asyncio.subprocess.Process | None = None
         self.lines: list[str] = []
         # a file, not a pipe: a chatty child must never block on a full pipe
@@ -124,7 +125,7 @@ class ChildProcess:
             self.module,
             self.argument,
             cwd=REPO,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.PIPE if self._stdin else asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=self._stderr,
         )
@@ -169,6 +170,16 @@ class ChildProcess:
 
     def terminate(self) -> None:
         self._require().send_signal(signal.SIGTERM)
+
+    def send_signal(self, sig: signal.Signals) -> None:
+        self._require().send_signal(sig)
+
+    async def write_line(self, line: str) -> None:
+        """Write one line to the child's stdin (``stdin=True``)."""
+        stdin = self._require().stdin
+        assert stdin is not None, "start the child with stdin=True"
+        stdin.write(line.encode() + b"\n")
+        await stdin.drain()
 
     async def wait(self, *, within: float) -> int:
         async with asyncio.timeout(within):

@@ -175,6 +175,7 @@ async def test_a_blocking_handler_is_detected_and_named(
         monitor = bot.system.stall_monitor
         assert monitor is not None
         count, longest = monitor.stalls, monitor.longest_stall
+        assert bot.health_summary().stalls == bot.health().stalls == count  # health shows it
     named = [r.getMessage() for r in caplog.records if "blocked" in r.getMessage()]
     print(f"{count} stall(s), longest {longest:.2f} s: {named[0]}")
     assert count == 1

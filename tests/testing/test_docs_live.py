@@ -167,7 +167,7 @@ async def test_the_readme_bot_greets(session: Session, tmp_path: Path) -> None:
     bridge_env = {"CYTUBE_CHANNELS": "cytu.be/lounge"}
     await session.start(["python", "examples/simulated_bridge.py"], cwd=ROOT, env=bridge_env)
     bot = await session.start(["python", str(script)], cwd=tmp_path, env={})
-    await bot.wait_for("health service")  # Bot.run set up logging: the bot says it is up
+    await bot.wait_for("answering health")  # Bot.run set up logging: the bot says it is up
     said = ["kryten-actors", "say", "--channel", "lounge", "!hi"]
     assert "KrytenBot: hi you" in await say_and_hear(session, said, tmp_path, "hi you")
     assert await bot.stop() == 0, bot.err
@@ -187,14 +187,15 @@ async def test_the_getting_started_walk_through(session: Session, tmp_path: Path
     await session.start(bridge[1], cwd=ROOT, env=bridge[0])
     for env, words in (own_script, with_run):  # `python mybot.py`, then `kryten-actors run`
         bot = await session.start(words, cwd=tmp_path, env=env)
-        await bot.wait_for("health service")
+        await bot.wait_for("answering health")
         output = await say_and_hear(session, say[1], tmp_path, "you rolls")
         assert "you in lounge: !roll" in output
         code_, report = await session.run(health[1], cwd=tmp_path, env=health[0])
         assert code_ == 0, report
         data = json.loads(report)
-        assert data["state"] == "running"
-        assert set(data["actors"]) == {"cytu.be/lounge", "cytu.be/movies"}
+        assert data["lifecycle"] == "running"
+        assert data["healthy"] is True
+        assert data["channel_count"] == 2  # lounge and movies
         assert await bot.stop() == 0, bot.err
         assert "serving cytu.be/lounge" in bot.err  # the on_start log line shows
 
@@ -211,7 +212,7 @@ async def test_the_decorator_style_client_echoes(session: Session, tmp_path: Pat
     bridge_env = {"CYTUBE_CHANNELS": "cytu.be/lounge"}
     await session.start(["python", "examples/simulated_bridge.py"], cwd=ROOT, env=bridge_env)
     bot = await session.start(["python", str(script)], cwd=tmp_path, env={})
-    await bot.wait_for("health service")
+    await bot.wait_for("answering health")
     said = ["kryten-actors", "say", "--channel", "lounge", "!echo hello there"]
     output = await say_and_hear(session, said, tmp_path, "KrytenBot: hello there")
     assert "you in lounge: !echo hello there" in output
