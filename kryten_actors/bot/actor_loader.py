@@ -118,7 +118,7 @@ def resolve_actor_class(
     choice: object,
     domain: str,
     channel: str,
-    per_channel: type[ChannelActor] | str | None,
+    per_channel: ActorSource | str | None,
 ) -> ActorSource:
     """The actor class (or factory) for one channel, by precedence.
 
@@ -130,7 +130,11 @@ def resolve_actor_class(
 
     if isinstance(per_channel, str):
         return import_actor(per_channel, field=f"channels[{domain}/{channel}].actor")
-    if isinstance(per_channel, type):
+    if per_channel is not None:
+        if not _is_source(per_channel, ChannelActor):
+            raise KrytenValidationError(
+                f"actor for {domain}/{channel} is not a ChannelActor subclass or a factory"
+            )
         return per_channel
     if isinstance(choice, Mapping):
         for key in (f"{domain}/{channel}", channel):

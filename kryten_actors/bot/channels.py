@@ -16,7 +16,6 @@ from kryten_actors.bot.actor_source import (
     validate_settings,
 )
 from kryten_actors.bot.binding import ChannelBinding
-from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.router import RoutingTable, domain_from_body
 from kryten_actors.config import ChannelConfig, KrytenConfig
 from kryten_actors.errors import KrytenValidationError
@@ -121,9 +120,7 @@ class ChannelActors:
         lines = sum(b.outbox.queued for b in self.bindings.values())
         return f"{events} queued events and {lines} queued chat lines"
 
-    async def start(
-        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
-    ) -> ActorRef:
+    async def start(self, domain: str, channel: str, actor: ActorSource | str | None) -> ActorRef:
         """Start (or revive) the actor of a channel and route its events to it."""
         key, spec = self._prepare(domain, channel, actor)
         ref = await self._system.spawn(spec)
@@ -131,15 +128,13 @@ class ChannelActors:
         self.table.refs[key] = ref
         return ref
 
-    def add_passive(
-        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
-    ) -> None:
+    def add_passive(self, domain: str, channel: str, actor: ActorSource | str | None) -> None:
         """Serve a channel without starting its actor: its first event starts it."""
         key, _ = self._prepare(domain, channel, actor)
         self.table.passive[key] = NO_STATE
 
     def _prepare(
-        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
+        self, domain: str, channel: str, actor: ActorSource | str | None
     ) -> tuple[str, ChildSpec]:
         # A channel joined at runtime (or first seen on the bus) gets the same checks as a
         # configured one: a subject may carry any token, and must not become an actor.

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, TypeVar
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.commands import ChannelCommands
+from kryten_actors.bot.handler_types import event_names_of
 from kryten_actors.bot.handlers import WILDCARD, HandlerRegistration, on, run_handlers
 from kryten_actors.bot.health import ChannelInfo, HealthStatus
 from kryten_actors.config import ChannelConfig, KrytenConfig, load_config
@@ -119,23 +120,29 @@ class KrytenClient:
         return self._bot
 
     def on(
-        self, event_name: str, channel: str | None = None, domain: str | None = None
+        self,
+        event_name: str | type[RawEvent],
+        channel: str | None = None,
+        domain: str | None = None,
     ) -> Callable[[H], H]:
         """Register ``async def handler(event)`` for an event (``"*"`` for all).
 
+        ``event_name`` is a wire name or an event model (``ChatMessageEvent``);
         ``channel``/``domain`` restrict it to one channel; names match case-insensitively.
         """
-        if not isinstance(event_name, str) or not event_name.strip():
+        names = event_names_of(event_name)
+        if not all(isinstance(name, str) and name.strip() for name in names):
             raise KrytenValidationError("client.on() needs an event name, e.g. 'chatMsg'")
 
         def register(handler: H) -> H:
             is_async: bool = inspect.iscoroutinefunction(handler)
             if not is_async:
                 raise KrytenValidationError(
-                    f"client.on({event_name!r}) must decorate an 'async def' function"
+                    f"client.on({names[0]!r}) must decorate an 'async def' function"
                 )
-            self.registrations.append(
-                HandlerRegistration(event_name.strip().lower(), handler, channel, domain)
+            self.registrations.extend(
+                HandlerRegistration(str(name).strip().lower(), handler, channel, domain)
+                for name in names
             )
             return handler
 

@@ -142,3 +142,12 @@ def test_two_commands_with_one_name_are_a_type_error() -> None:
 
             @command("q", aliases=["quote"])
             async def mine(self, ctx: CommandContext) -> None: ...
+
+
+async def test_join_channel_takes_a_factory_too(bot_harness: HarnessFactory) -> None:
+    async with bot_harness(Dice, config=CHANNELS) as h:
+        await h.bot.join_channel("cytu.be", "annex", partial(Dice, sides=4, label="annex: "))
+        await h.say("annex", "alice", "!sides")
+        assert lines(h) == [("annex", "annex: 4 sides, hello")]  # no entry: default settings
+        with pytest.raises(KrytenValidationError, match="not a ChannelActor subclass or a"):
+            await h.bot.join_channel("cytu.be", "attic", 42)  # type: ignore[arg-type]

@@ -111,3 +111,22 @@ async def test_the_harness_emits_a_whole_typed_event(bot_harness: HarnessFactory
         assert sent is event
         assert [c.payload for c in h.sent] == [{"message": "typed"}]
         assert h.sent[0].correlation_id == event.correlation_id
+
+
+async def test_the_client_takes_event_models() -> None:
+    from kryten_actors import MockKrytenClient  # noqa: PLC0415
+
+    client = MockKrytenClient({"channels": [{"domain": "cytu.be", "channel": "lounge"}]})
+
+    @client.on(ChatMessageEvent)
+    async def echo(event: ChatMessageEvent) -> None:
+        await event.reply(f"heard {event.username}")
+
+    assert [r.event for r in client.handler_registrations()] == ["chatmsg"]
+    async with client:
+        await client.simulate_event("chatMsg", {"username": "eve", "msg": "hi", "time": 0})
+        await client.channel("lounge").send_chat("direct")
+    assert [c["payload"] for c in client.get_published_commands()] == [
+        {"message": "heard eve"},
+        {"message": "direct"},
+    ]
