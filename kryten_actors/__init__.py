@@ -26,8 +26,17 @@ if TYPE_CHECKING:
         HealthStatus,
         HealthSummary,
         KrytenClient,
-        MockKrytenClient,
         on,
+    )
+    from kryten_actors.bot.binding import ChannelBinding
+    from kryten_actors.bot.chat import (
+        ArgumentError,
+        CheckFailure,
+        CommandContext,
+        Commands,
+        Cooldown,
+        command,
+        include,
     )
     from kryten_actors.bot.tracked import ChannelUser, Playlist, UserList
     from kryten_actors.config import (
@@ -114,6 +123,7 @@ if TYPE_CHECKING:
         OverflowPolicy,
         VirtualClock,
     )
+    from kryten_actors.testing.mock_client import MockKrytenClient
 
 __version__: str
 """The installed distribution's version (from its metadata: ``pyproject.toml`` is the one
@@ -130,8 +140,17 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "HealthStatus",
         "HealthSummary",
         "KrytenClient",
-        "MockKrytenClient",
         "on",
+    ),
+    "kryten_actors.bot.binding": ("ChannelBinding",),
+    "kryten_actors.bot.chat": (
+        "ArgumentError",
+        "CheckFailure",
+        "CommandContext",
+        "Commands",
+        "Cooldown",
+        "command",
+        "include",
     ),
     "kryten_actors.bot.tracked": ("ChannelUser", "Playlist", "UserList"),
     "kryten_actors.config": (
@@ -209,6 +228,7 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "parse_subject",
         "sanitize_token",
     ),
+    "kryten_actors.testing.mock_client": ("MockKrytenClient",),
     "kryten_actors.runtime": (
         "ActorState",
         "ActorStats",
@@ -254,12 +274,14 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "ActorState",
     "ActorStats",
     "AddMediaResult",
+    "ArgumentError",
     "Bot",
     "BridgeConfig",
     "BridgeUnavailable",
     "COMMANDS",
     "ChangeMediaEvent",
     "ChannelActor",
+    "ChannelBinding",
     "ChannelConfig",
     "ChannelHealth",
     "ChannelInfo",
@@ -267,11 +289,15 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "ChatConfig",
     "ChatMessageEvent",
     "ChatQueueFull",
+    "CheckFailure",
     "ClosePollEvent",
     "Command",
+    "CommandContext",
     "CommandRejected",
     "CommandResult",
+    "Commands",
     "ControlConfig",
+    "Cooldown",
     "CooldownEvent",
     "DeadLetter",
     "DeadLetterReason",
@@ -332,8 +358,10 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "build_command_subject",
     "build_event_subject",
     "build_subject",
+    "command",
     "configure_logging",
     "decode_event",
+    "include",
     "load_config",
     "on",
     "parse_subject",

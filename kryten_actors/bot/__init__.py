@@ -11,7 +11,6 @@ from kryten_actors.bot.health import (
     HealthStatus,
     HealthSummary,
 )
-from kryten_actors.bot.mock_client import MockKrytenClient
 
 __all__ = [
     "ActorHealth",
@@ -23,6 +22,5 @@ __all__ = [
     "HealthStatus",
     "HealthSummary",
     "KrytenClient",
-    "MockKrytenClient",
     "on",
 ]

@@ -11,12 +11,20 @@ from typing import TYPE_CHECKING, TypeAlias
 from kryten_actors.errors import KrytenValidationError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from kryten_actors.bot.actor_source import ActorSource
     from kryten_actors.bot.channel import ChannelActor
     from kryten_actors.config import KrytenConfig
 
 __all__ = ["ActorChoice", "import_actor", "resolve_actor_class"]
 
-ActorChoice: TypeAlias = "type[ChannelActor] | Mapping[str, type[ChannelActor]] | None"
+ActorChoice: TypeAlias = (
+    "type[ChannelActor] | Callable[..., ChannelActor] | Mapping[str, ActorSource] | None"
+)
+"""A ``ChannelActor`` class, a ``partial`` of one, a factory taking the channel binding,
+a mapping of ``"domain/channel"`` or ``"channel"`` to one of those, or None (see
+:mod:`~kryten_actors.bot.actor_source`)."""
 
 
 def _import_module(module_name: str, field: str) -> ModuleType:
@@ -99,14 +107,20 @@ def import_actor(reference: str, *, field: str = "actor") -> type[ChannelActor]:
 _MISSING = object()
 
 
+def _is_source(value: object, base: type) -> bool:
+    if isinstance(value, type):
+        return issubclass(value, base)
+    return callable(value)
+
+
 def resolve_actor_class(
     config: KrytenConfig,
     choice: object,
     domain: str,
     channel: str,
-    per_channel: type[ChannelActor] | str | None,
-) -> type[ChannelActor]:
-    """The actor class for one channel, by precedence.
+    per_channel: ActorSource | str | None,
+) -> ActorSource:
+    """The actor class (or factory) for one channel, by precedence.
 
     An explicit per-channel argument (``join_channel(actor=...)`` or the channel's
     ``actor`` in the config) beats the ``Bot(actor=...)`` argument, which beats the
@@ -116,21 +130,31 @@ def resolve_actor_class(
 
     if isinstance(per_channel, str):
         return import_actor(per_channel, field=f"channels[{domain}/{channel}].actor")
-    if isinstance(per_channel, type):
+    if per_channel is not None:
+        if not _is_source(per_channel, ChannelActor):
+            raise KrytenValidationError(
+                f"actor for {domain}/{channel} is not a ChannelActor subclass or a factory"
+            )
         return per_channel
     if isinstance(choice, Mapping):
         for key in (f"{domain}/{channel}", channel):
             if key in choice:
                 found = choice[key]
-                if isinstance(found, type) and issubclass(found, ChannelActor):
-                    return found
-                raise KrytenValidationError(f"actor for {key!r} is not a ChannelActor subclass")
+                if _is_source(found, ChannelActor):
+                    return found  # type: ignore[no-any-return]
+                raise KrytenValidationError(
+                    f"actor for {key!r} is not a ChannelActor subclass or a factory"
+                )
     elif isinstance(choice, type):
         if issubclass(choice, ChannelActor):
             return choice
         raise KrytenValidationError("actor= must be a ChannelActor subclass")
+    elif callable(choice):
+        return choice
     elif choice is not None:
-        raise KrytenValidationError("actor= must be a ChannelActor subclass or a mapping")
+        raise KrytenValidationError(
+            "actor= must be a ChannelActor subclass, a factory or a mapping of them"
+        )
     if config.actor:
         return import_actor(config.actor)
     raise KrytenValidationError(

@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from kryten_actors.bot.actor_loader import ActorChoice
-from kryten_actors.bot.channel import ChannelActor
+from kryten_actors.bot.actor_source import ActorSource
 from kryten_actors.bot.channels import ChannelActors
 from kryten_actors.bot.dead_letter_feed import DeadLetterFeed
 from kryten_actors.bot.health import HealthStatus, HealthSummary, package_version
@@ -311,7 +311,7 @@ class Bot:
 
     # --- channels ------------------------------------------------------------------------
     async def join_channel(
-        self, domain: str, channel: str, actor: type[ChannelActor] | str | None = None
+        self, domain: str, channel: str, actor: ActorSource | str | None = None
     ) -> ActorRef:
         """Start serving a channel at runtime (also restarts one that ``failed``).
 

@@ -16,7 +16,7 @@ from kryten_actors.errors import KrytenValidationError
 
 if TYPE_CHECKING:
     from kryten_actors.bot.sender import CommandSender
-    from kryten_actors.config import KrytenConfig
+    from kryten_actors.config import ChannelConfig, KrytenConfig
     from kryten_actors.observability.instrumentation import Instrumentation
     from kryten_actors.protocol.events import RawEvent
     from kryten_actors.protocol.subjects import SubjectScheme
@@ -71,6 +71,7 @@ class ChannelBinding:
     __slots__ = (
         "channel",
         "clock",
+        "command_prefix",
         "counters",
         "domain",
         "instrumentation",
@@ -81,6 +82,8 @@ class ChannelBinding:
         "replay_skip",
         "scheme",
         "sender",
+        "settings",
+        "settings_value",
         "state",
         "where",
     )
@@ -96,6 +99,7 @@ class ChannelBinding:
         clock: Clock,
         config: KrytenConfig,
         scheme: SubjectScheme,
+        entry: ChannelConfig | None = None,
     ) -> None:
         self.domain = domain
         self.channel = channel
@@ -117,6 +121,12 @@ class ChannelBinding:
         self.outbox = ChannelOutbox(self, config)
         self.replay_skip = config.replay == "skip"
         self.scheme = scheme
+        #: What starts a chat command here (the channel's entry, else the bot's).
+        self.command_prefix = (entry.command_prefix if entry else None) or config.command_prefix
+        #: The channel entry's ``settings`` as configured.
+        self.settings: dict[str, Any] = dict(entry.settings) if entry else {}
+        #: ``settings`` validated by the actor's ``settings_model`` (once; kept across restarts).
+        self.settings_value: Any = None
 
     def __repr__(self) -> str:
         return f"<ChannelBinding {self.where} bridge={self.link.state}>"

@@ -6,19 +6,29 @@ import functools
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from kryten_actors.bot.actor_source import validate_settings
 from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, current_correlation
+from kryten_actors.bot.chat.dispatch import CommandTable, dispatch_commands
 from kryten_actors.bot.commands import ChannelCommands
 from kryten_actors.bot.handlers import HandlerRegistration, HandlerTable, run_handlers
 from kryten_actors.bot.task_leaks import DETECTOR as _LEAKS
 from kryten_actors.bot.task_leaks import owned_tasks
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.observability.logs import reset_log_context, set_log_context
-from kryten_actors.protocol.events import EVENT_MODELS, RawEvent, decode_event, decode_hinted
+from kryten_actors.protocol.events import (
+    EVENT_MODELS,
+    ChatMessageEvent,
+    PrivateMessageEvent,
+    RawEvent,
+    decode_event,
+    decode_hinted,
+)
 from kryten_actors.protocol.validation import to_kryten_error
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
 
 if TYPE_CHECKING:
     import aiojobs
+    from pydantic import BaseModel
 
     from kryten_actors.bot.tracked import Playlist, UserList
     from kryten_actors.protocol.commands import Command
@@ -52,18 +62,33 @@ class ChannelActor(Actor, ChannelCommands):
     ``rank``, ``userlist``, ``playlist``, ``current_media`` — survives restarts and is
     current when a handler runs (it is kept at routing time, so it may already include
     events still queued behind the one being handled). Set up state in ``__init__``
-    (no arguments) or ``on_start``; ``channel`` and ``domain`` are available from
-    ``on_start`` on.
+    or ``on_start``; ``channel``, ``domain`` and ``settings`` are available from
+    ``on_start`` on. ``__init__`` gets what the bot's ``actor=`` gives it: nothing for
+    a class, the arguments of a ``partial``, or whatever a factory of the channel's
+    binding passes (see :mod:`~kryten_actors.bot.actor_source`).
+
+    ``@command`` methods are chat commands (``!roll 2d6``; see
+    :mod:`~kryten_actors.bot.chat`), and ``event.reply(text)`` answers a chat line or
+    PM in its channel.
 
     Chat history CyTube replays when the bridge (re)joins never reaches handlers
     (``replay: skip``, the default), or arrives with ``event.is_replay`` set.
     """
 
     _handler_table: ClassVar[HandlerTable] = HandlerTable({}, ())
+    _command_table: ClassVar[CommandTable] = CommandTable([])
+    _kryten_chat_commands: ClassVar[Callable[..., Awaitable[None]] | None] = None
+    #: A pydantic model validating the channel's ``settings`` (see :attr:`settings`).
+    settings_model: ClassVar[type[BaseModel] | None] = None
     _binding: ChannelBinding
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls._command_table = CommandTable.collect(cls, reserved=ChannelActor)
+        if cls._command_table:
+            # chat commands are one more chatMsg/pm handler (classes without them keep
+            # the lazy decode of chat they do not handle)
+            cls._kryten_chat_commands = dispatch_commands
         cls._handler_table = HandlerTable.collect(cls)
 
     # --- identity and tracked bridge state -------------------------------------------
@@ -115,6 +140,21 @@ class ChannelActor(Actor, ChannelCommands):
     def bridge_state(self) -> str:
         """The bridge serving this channel: ``up``, ``down`` or ``unknown``."""
         return self._binding.link.state
+
+    @property
+    def command_prefix(self) -> str:
+        """What starts a chat command here: the channel's ``command_prefix``, else the bot's."""
+        return self._binding.command_prefix
+
+    @property
+    def settings(self) -> Any:
+        """The channel's ``settings`` from its config entry: an instance of
+        ``settings_model`` when the class declares one (validated once, when the bot is
+        built), else the dict as configured (empty for channels without an entry)."""
+        b = self._binding
+        if b.settings_value is None:
+            b.settings_value = validate_settings(self.settings_model, b.settings, b.where)
+        return b.settings_value
 
     @classmethod
     def handler_count(cls) -> int:
@@ -203,7 +243,7 @@ class ChannelActor(Actor, ChannelCommands):
             "override on_message() to handle your own messages"
         )
 
-    async def _handle(self, delivery: EventDelivery) -> None:
+    async def _handle(self, delivery: EventDelivery) -> None:  # noqa: PLR0912 - one hot path
         b = self._binding
         counters = b.counters
         counters.events_received += 1
@@ -234,6 +274,8 @@ class ChannelActor(Actor, ChannelCommands):
             return
         if delivery.replay:
             event.mark_replay()
+        if type(event) in _CHAT_LIKE:
+            event.attach_replies(b.outbox)  # type: ignore[attr-defined]
         instr = b.instrumentation
         token = current_correlation.set(event.correlation_id)
         # what every log record of this event's handlers is about (observability.logs)
@@ -305,4 +347,5 @@ class ChannelActor(Actor, ChannelCommands):
 
 
 _Handler = Callable[..., Awaitable[Any]]
+_CHAT_LIKE = (ChatMessageEvent, PrivateMessageEvent)
 _HINT = "The payload does not fit the event's typed model; the event was dead-lettered."

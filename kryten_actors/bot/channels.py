@@ -9,8 +9,13 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kryten_actors.bot.actor_loader import ActorChoice, resolve_actor_class
+from kryten_actors.bot.actor_source import (
+    ActorSource,
+    actor_class_of,
+    make_actor,
+    validate_settings,
+)
 from kryten_actors.bot.binding import ChannelBinding
-from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.router import RoutingTable, domain_from_body
 from kryten_actors.config import ChannelConfig, KrytenConfig
 from kryten_actors.errors import KrytenValidationError
@@ -71,8 +76,9 @@ class ChannelActors:
         self.handlers_registered = 0
         #: Called with each new binding (the bridge monitor probes its bridge).
         self.on_new_binding: Callable[[ChannelBinding], None] | None = None
-        #: Resolved actor class per channel key (for re-activation).
-        self._classes: dict[str, type[ChannelActor]] = {}
+        #: Resolved actor class (or factory) per channel key (for re-activation).
+        self._classes: dict[str, ActorSource] = {}
+        self._entries = {ch.key: ch for ch in config.channels}
         self._passivate_after: float | None = getattr(config, "passivate_after", None)
         self._sweep_timer: Cancellable | None = None
         self._sweep: asyncio.Task[int] | None = None
@@ -86,9 +92,16 @@ class ChannelActors:
         return len(self.table.passive)
 
     def check_actor_classes(self) -> None:
-        """Resolve every configured channel's actor class (a bad reference fails early)."""
+        """Resolve every configured channel's actor class (a bad reference fails early) and
+        validate its ``settings`` by the class's ``settings_model``."""
         for ch in self._config.channels:
-            resolve_actor_class(self._config, self._actor_choice, ch.domain, ch.channel, ch.actor)
+            source = resolve_actor_class(
+                self._config, self._actor_choice, ch.domain, ch.channel, ch.actor
+            )
+            cls = actor_class_of(source)
+            if cls is not None:
+                where = f"{ch.domain}/{ch.channel}"
+                validate_settings(cls.settings_model, ch.settings, where)
 
     def binding(self, domain: str, channel: str) -> ChannelBinding | None:
         """The binding of a channel the bot serves (or served), else None."""
@@ -107,9 +120,7 @@ class ChannelActors:
         lines = sum(b.outbox.queued for b in self.bindings.values())
         return f"{events} queued events and {lines} queued chat lines"
 
-    async def start(
-        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
-    ) -> ActorRef:
+    async def start(self, domain: str, channel: str, actor: ActorSource | str | None) -> ActorRef:
         """Start (or revive) the actor of a channel and route its events to it."""
         key, spec = self._prepare(domain, channel, actor)
         ref = await self._system.spawn(spec)
@@ -117,21 +128,21 @@ class ChannelActors:
         self.table.refs[key] = ref
         return ref
 
-    def add_passive(
-        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
-    ) -> None:
+    def add_passive(self, domain: str, channel: str, actor: ActorSource | str | None) -> None:
         """Serve a channel without starting its actor: its first event starts it."""
         key, _ = self._prepare(domain, channel, actor)
         self.table.passive[key] = NO_STATE
 
     def _prepare(
-        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
+        self, domain: str, channel: str, actor: ActorSource | str | None
     ) -> tuple[str, ChildSpec]:
         # A channel joined at runtime (or first seen on the bus) gets the same checks as a
         # configured one: a subject may carry any token, and must not become an actor.
         ChannelConfig(domain=domain, channel=channel)
         cls = resolve_actor_class(self._config, self._actor_choice, domain, channel, actor)
-        self.handlers_registered = max(self.handlers_registered, cls.handler_count())
+        known = actor_class_of(cls)
+        if known is not None:
+            self.handlers_registered = max(self.handlers_registered, known.handler_count())
         key = self._scheme.channel_key(domain, channel)
         binding = self.bindings.get(key)
         if binding is None:
@@ -144,6 +155,7 @@ class ChannelActors:
                 clock=self._system.clock,
                 config=self._config,
                 scheme=self._scheme,
+                entry=self._entries.get((domain.lower(), channel.lower())),
             )
             self.bindings[key] = binding
             self.table.bindings[key] = binding
@@ -152,11 +164,11 @@ class ChannelActors:
         self._classes[key] = cls
         return key, self._spec(cls, binding)
 
-    def _spec(self, cls: type[ChannelActor], binding: ChannelBinding) -> ChildSpec:
+    def _spec(self, cls: ActorSource, binding: ChannelBinding) -> ChildSpec:
         config = self._config
         return ChildSpec(
             name=child_name(binding.domain, binding.channel),
-            factory=functools.partial(_new_actor, cls, binding),
+            factory=functools.partial(make_actor, cls, binding),
             restart=RestartType.TRANSIENT,
             shutdown_timeout=config.shutdown_timeout,
             mailbox_capacity=config.mailbox.capacity,
@@ -265,13 +277,6 @@ class ChannelActors:
         if sweep is not None and not sweep.done():
             sweep.cancel()
             await asyncio.wait((sweep,), timeout=1.0)
-
-
-def _new_actor(cls: type[ChannelActor], binding: ChannelBinding) -> ChannelActor:
-    """The supervisor's factory for a channel (a partial: smaller than a closure per channel)."""
-    instance = cls()
-    instance.bind(binding)
-    return instance
 
 
 def child_name(domain: str, channel: str) -> str:

@@ -8,6 +8,7 @@ supervised ``ChannelActor`` per channel, and commands take the same single
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any, ClassVar, TypeVar
 
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
-from kryten_actors.bot.client_commands import ClientCommands
+from kryten_actors.bot.commands import ChannelCommands
+from kryten_actors.bot.handler_types import event_names_of
 from kryten_actors.bot.handlers import WILDCARD, HandlerRegistration, on, run_handlers
 from kryten_actors.bot.health import ChannelInfo, HealthStatus
 from kryten_actors.config import ChannelConfig, KrytenConfig, load_config
@@ -53,8 +55,36 @@ class _ClientActor(ChannelActor):
             await run_handlers(handlers, event)
 
 
-class KrytenClient(ClientCommands):
+def _channel_first(name: str) -> Callable[..., Awaitable[Any]]:
+    """``client.NAME(channel, *args, domain=None, **kwargs)`` for a channel helper NAME."""
+
+    async def call(
+        self: KrytenClient, channel: str, *args: Any, domain: str | None = None, **kwargs: Any
+    ) -> Any:
+        return await getattr(self.channel(channel, domain), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"``channel({{channel}}).{name}(...)``: see ChannelCommands.{name}."
+    return call
+
+
+#: The channel helpers (``send_chat``, ``kick``…) the client also offers channel-first.
+CHANNEL_HELPERS = frozenset(
+    name
+    for name, value in vars(ChannelCommands).items()
+    if not name.startswith("_") and name != "send" and inspect.iscoroutinefunction(value)
+)
+
+_CHANNEL_FIRST = {name: _channel_first(name) for name in CHANNEL_HELPERS}
+
+
+class KrytenClient:
     """The seed's client API: ``@client.on(...)`` handlers and channel-first commands.
+
+    Commands are the channel-bound helpers every actor has (``ChannelCommands``):
+    ``client.channel("lounge").send_chat("hi")`` is the channel's own outbox, and the
+    seed's channel-first spelling ``client.send_chat("lounge", "hi")`` (every helper,
+    with ``domain=`` to choose among channels of one name) delegates to it.
 
     ::
 
@@ -78,7 +108,11 @@ class KrytenClient(ClientCommands):
         self.config = load_config(config)
         self.registrations: list[HandlerRegistration] = []
         actor_cls = type("ClientChannelActor", (_ClientActor,), {"client": self})
-        self._bot = Bot(self.config, actor=actor_cls, transport=transport)
+        self._bot = self._build_bot(actor_cls, transport)
+
+    def _build_bot(self, actor: type[ChannelActor], transport: Transport | None) -> Bot:
+        """The ``Bot`` that runs the client's handlers (the test double runs a harness's)."""
+        return Bot(self.config, actor=actor, transport=transport)
 
     @property
     def bot(self) -> Bot:
@@ -86,23 +120,29 @@ class KrytenClient(ClientCommands):
         return self._bot
 
     def on(
-        self, event_name: str, channel: str | None = None, domain: str | None = None
+        self,
+        event_name: str | type[RawEvent],
+        channel: str | None = None,
+        domain: str | None = None,
     ) -> Callable[[H], H]:
         """Register ``async def handler(event)`` for an event (``"*"`` for all).
 
+        ``event_name`` is a wire name or an event model (``ChatMessageEvent``);
         ``channel``/``domain`` restrict it to one channel; names match case-insensitively.
         """
-        if not isinstance(event_name, str) or not event_name.strip():
+        names = event_names_of(event_name)
+        if not all(isinstance(name, str) and name.strip() for name in names):
             raise KrytenValidationError("client.on() needs an event name, e.g. 'chatMsg'")
 
         def register(handler: H) -> H:
             is_async: bool = inspect.iscoroutinefunction(handler)
             if not is_async:
                 raise KrytenValidationError(
-                    f"client.on({event_name!r}) must decorate an 'async def' function"
+                    f"client.on({names[0]!r}) must decorate an 'async def' function"
                 )
-            self.registrations.append(
-                HandlerRegistration(event_name.strip().lower(), handler, channel, domain)
+            self.registrations.extend(
+                HandlerRegistration(str(name).strip().lower(), handler, channel, domain)
+                for name in names
             )
             return handler
 
@@ -162,6 +202,22 @@ class KrytenClient(ClientCommands):
         return self.config.chat_max_length
 
     # --- commands ----------------------------------------------------------------------
+    def channel(self, channel: str, domain: str | None = None) -> ChannelCommands:
+        """The command helpers of a configured channel: its outbox, as actors use it."""
+        self._require_running()
+        ch = self.resolve_channel(channel, domain)
+        return self._bot.channel(ch.domain, ch.channel)
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        helper = _CHANNEL_FIRST.get(name)
+        if helper is not None:
+            return functools.partial(helper, self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _require_running(self) -> None:
+        if self._bot.state != "running":
+            raise KrytenConnectionError("the client is not connected; call connect() first")
+
     def resolve_channel(self, channel: str, domain: str | None = None) -> ChannelConfig:
         """Find the configured channel named ``channel`` (case-insensitive)."""
         matches = [
@@ -185,7 +241,6 @@ class KrytenClient(ClientCommands):
         self, channel: str, command: Command, *, domain: str | None = None
     ) -> CommandResult:
         """Send any command to a configured channel."""
-        if self._bot.state != "running":
-            raise KrytenConnectionError("the client is not connected; call connect() first")
+        self._require_running()
         ch = self.resolve_channel(channel, domain)
         return await self._bot.send(command, domain=ch.domain, channel=ch.channel)

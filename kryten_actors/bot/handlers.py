@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from kryten_actors.bot.handler_types import check_annotation, event_names_of
 from kryten_actors.errors import KrytenValidationError
 
 __all__ = ["WILDCARD", "HandlerRegistration", "HandlerTable", "on", "run_handlers"]
@@ -19,11 +20,15 @@ F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 BoundHandler = Callable[[Any], Awaitable[Any]]
 
 
-def on(*event_names: str) -> Callable[[F], F]:
+def on(*event_names: str | type) -> Callable[[F], F]:
     """Mark an ``async def`` method as the handler of one or more events.
 
-    Names match case-insensitively (``"chatMsg"`` == ``"chatmsg"``); ``"*"`` receives
-    every event. Several handlers may name the same event; they run concurrently and
+    Give wire names or event models: ``@on("chatMsg")`` and ``@on(ChatMessageEvent)``
+    are the same. Names match case-insensitively (``"chatMsg"`` == ``"chatmsg"``);
+    ``"*"`` (or ``RawEvent``) receives every event. When the handler's event parameter
+    is annotated, the annotation must fit every event it handles: a mismatch is a
+    ``TypeError`` when the class is created, naming both. Several handlers may name
+    the same event; they run concurrently and
     the actor takes its next message only when all of them are done. The handler
     gets the typed event chosen by the event's name (``ChatMessageEvent`` for
     ``chatMsg``), or a ``RawEvent`` for names without a typed model.
@@ -31,10 +36,13 @@ def on(*event_names: str) -> Callable[[F], F]:
     if not event_names:
         raise KrytenValidationError('@on needs at least one event name, e.g. @on("chatMsg")')
     names = []
-    for name in event_names:
-        if not isinstance(name, str) or not name.strip():
-            raise KrytenValidationError(f"@on: event names must be non-empty strings, got {name!r}")
-        names.append(name.strip().lower())
+    for given in event_names:
+        for name in event_names_of(given):
+            if not isinstance(name, str) or not name.strip():
+                raise KrytenValidationError(
+                    f"@on: give event names (non-empty strings) or event models, got {name!r}"
+                )
+            names.append(name.strip().lower())
 
     def mark(func: F) -> F:
         is_async: bool = inspect.iscoroutinefunction(func)
@@ -105,7 +113,10 @@ class HandlerTable:
                 if attr in seen:
                     continue
                 seen.add(attr)
-                for name in getattr(value, _MARK, ()):
+                marks = getattr(value, _MARK, ())
+                if marks:
+                    check_annotation(value, marks, owner)
+                for name in marks:
                     target = wildcard if name == WILDCARD else by_event.setdefault(name, [])
                     if attr not in target:
                         target.append(attr)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated, Any
 
-from pydantic import field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from kryten_actors.config.base import ActorPath, ConfigModel, NonEmptyStr
 from kryten_actors.protocol.subjects import is_valid_channel_name
 
-__all__ = ["ChannelConfig"]
+__all__ = ["ChannelConfig", "CommandPrefix"]
+
+#: What starts a chat command (``!`` in ``!roll``): 1-10 characters, no spaces.
+CommandPrefix = Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=r"^\S+$")]
 
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?$")
@@ -18,7 +22,10 @@ _DOMAIN = re.compile(rf"^{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::[0-9]{{1,5}})?$")
 class ChannelConfig(ConfigModel):
     """A channel on a CyTube server: ``domain`` (host name, e.g. ``cytu.be``), ``channel``
     (a CyTube channel name, ``[A-Za-z0-9_-]{1,30}``) and, optionally, the ``actor``
-    (``"module:Class"``) that handles it instead of the top-level ``actor``.
+    (``"module:Class"``) that handles it instead of the top-level ``actor``, the
+    ``command_prefix`` of its chat commands instead of the top-level one, and
+    ``settings`` for its actor (``self.settings``; validated by the actor's
+    ``settings_model`` when it declares one).
 
     Names are case-insensitive when channels are compared for uniqueness.
     """
@@ -26,6 +33,8 @@ class ChannelConfig(ConfigModel):
     domain: NonEmptyStr
     channel: str
     actor: ActorPath | None = None
+    command_prefix: CommandPrefix | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("domain")
     @classmethod

@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, 
 
 from kryten_actors.config.base import ActorPath, ConfigModel, PositiveFloat, PositiveInt
 from kryten_actors.config.bridge import BridgeConfig, ChatConfig, ReplayPolicy
-from kryten_actors.config.channel import ChannelConfig
+from kryten_actors.config.channel import ChannelConfig, CommandPrefix
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.config.control import ControlConfig
 from kryten_actors.config.environment import substitute_environment
@@ -82,6 +82,8 @@ class KrytenConfig(ConfigModel):
     command_timeout: PositiveFloat = 10.0
     max_event_bytes: PositiveInt = 1024 * 1024
     chat_max_length: PositiveInt = 320
+    #: What starts a chat command (``!roll``); a channel's own ``command_prefix`` wins.
+    command_prefix: CommandPrefix = "!"
     bridge: BridgeConfig = Field(default_factory=BridgeConfig)
     chat: ChatConfig = Field(default_factory=ChatConfig)
     replay: ReplayPolicy = "skip"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
+from pydantic import PrivateAttr
+
+from kryten_actors.errors import KrytenError
 from kryten_actors.protocol.event_payloads import (
     ChatMessagePayload,
     ErrorMessagePayload,
@@ -23,6 +26,7 @@ from kryten_actors.protocol.raw_event import RawEvent
 
 __all__ = [
     "ChatMessageEvent",
+    "ChatReplies",
     "CooldownEvent",
     "ErrorMessageEvent",
     "KickEvent",
@@ -53,8 +57,38 @@ class TypedEvent(RawEvent):
     event_names: ClassVar[tuple[str, ...]] = ()
 
 
+class ChatReplies(Protocol):
+    """Where a chat-like event's :meth:`reply` goes: the channel's send path (its outbox)."""
+
+    async def send_chat(self, message: str) -> Any:
+        """Say ``message`` in the channel."""
+
+    async def send_pm(self, to: str, message: str) -> Any:
+        """Send ``message`` to ``to`` privately."""
+
+
 class _MessageEvent(TypedEvent):
     payload: ChatMessagePayload
+    # set by the bot when it delivers the event, never read from the wire
+    _replies: ChatReplies | None = PrivateAttr(default=None)
+
+    def attach_replies(self, replies: ChatReplies) -> None:
+        """Say where :meth:`reply` sends (done by the bot when it delivers the event)."""
+        self._replies = replies
+
+    async def reply(self, text: str) -> Any:
+        """Answer in the event's channel (a PM is answered by PM), through the channel's
+        send path, exactly as ``send_chat`` from the handler would. Works on events a bot
+        delivered to a handler; the result is the sent command's result."""
+        replies = self._replies
+        if replies is None:
+            raise KrytenError(
+                f"reply() needs an event the bot delivered to a handler; this "
+                f"{type(self).__name__} was made by hand, so it has no channel to answer in"
+            )
+        if isinstance(self, PrivateMessageEvent):
+            return await replies.send_pm(self.username, text)
+        return await replies.send_chat(text)
 
     @property
     def username(self) -> str:

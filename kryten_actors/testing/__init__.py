@@ -8,6 +8,7 @@ point) provides the ``bot_harness`` and ``nats_server`` fixtures.
 
 from kryten_actors.testing.bridge import BridgeRequest, FakeBridge
 from kryten_actors.testing.harness import DEFAULT_DOMAIN, BotHarness, HarnessFactory
+from kryten_actors.testing.mock_client import MockKrytenClient
 from kryten_actors.testing.sent import SentCommand, decode_sent, rebuild_command
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "BridgeRequest",
     "FakeBridge",
     "HarnessFactory",
+    "MockKrytenClient",
     "SentCommand",
     "decode_sent",
     "rebuild_command",

@@ -15,6 +15,8 @@ and handler latencies move only when :meth:`BotHarness.advance` is called.
 
 from __future__ import annotations
 
+import html
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -124,21 +126,56 @@ class BotHarness:
 
     # --- driving the bot ---------------------------------------------------------------
     async def emit(
-        self, channel: str, event_name: str, payload: Any = None, *, domain: str | None = None
+        self,
+        channel: str | RawEvent,
+        event_name: str | None = None,
+        payload: Any = None,
+        *,
+        domain: str | None = None,
+        **fields: Any,
     ) -> RawEvent:
         """Publish ``event_name`` for ``channel`` as the bridge would; wait until handled.
 
-        ``domain`` defaults to the configured domain of ``channel`` (else the first
-        channel's). Returns the envelope that was published. Handler failures do not
-        raise here: they are actor failures (see :meth:`health` and ``dead_letters``).
+        The payload is ``payload``, or the keyword ``fields``
+        (``emit("lounge", "setAFK", name="alice", afk=True)``); a typed or raw event may
+        be given whole instead (``emit(ChatMessageEvent(...))``). ``domain`` defaults to
+        the configured domain of ``channel`` (else the first channel's). Returns the
+        envelope that was published. Handler failures do not raise here: they are actor
+        failures (see :meth:`health` and ``dead_letters``).
         """
         self._require_running("emit")
-        domain = domain or self._domain_of(channel)
-        event = RawEvent(event_name=event_name, payload=payload, channel=channel, domain=domain)
-        subject = self._scheme.event_subject(domain, channel, event_name)
+        if isinstance(channel, RawEvent):
+            event = channel
+        else:
+            if event_name is None:
+                raise KrytenValidationError(
+                    "emit() needs an event name after the channel, or a whole event",
+                    [("event_name", "missing")],
+                )
+            if fields and payload is not None:
+                raise KrytenValidationError(
+                    "give emit() a payload or keyword fields, not both",
+                    [("payload", "conflicts with the keyword fields")],
+                )
+            event = RawEvent(
+                event_name=event_name,
+                payload=dict(fields) if fields else payload,
+                channel=channel,
+                domain=domain or self._domain_of(channel),
+            )
+        subject = self._scheme.event_subject(event.domain, event.channel, event.event_name)
         await self.transport.publish(subject, event.to_bytes())
         await self.idle()
         return event
+
+    async def say(self, channel: str, user: str, text: str, **meta: Any) -> RawEvent:
+        """``user`` says ``text`` in ``channel`` (a ``chatMsg``, HTML-escaped as CyTube
+        sends it); waits until it is handled. ``meta`` is CyTube's message meta."""
+        return await self.emit(channel, "chatMsg", _line(user, text, meta))
+
+    async def pm(self, channel: str, user: str, text: str, *, to: str = "bot") -> RawEvent:
+        """``user`` sends ``text`` to ``to`` (the bot) by private message in ``channel``."""
+        return await self.emit(channel, "pm", {**_line(user, text, {}), "to": to})
 
     async def idle(self) -> None:
         """Wait until the bus has delivered everything and every mailbox is drained.
@@ -250,6 +287,15 @@ class BotHarness:
 
 HarnessFactory: TypeAlias = Callable[..., BotHarness]
 """The ``bot_harness`` fixture: ``bot_harness(actor, **BotHarness options)`` → a harness."""
+
+
+def _line(user: str, text: str, meta: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "username": user,
+        "msg": html.escape(text),
+        "meta": dict(meta),
+        "time": int(time.time() * 1000),
+    }
 
 
 def _config_dict(

@@ -8,7 +8,14 @@ from typing import Any, ClassVar
 
 import pytest
 
-from kryten_actors import ChangeMediaEvent, ChannelActor, ChatMessageEvent, RawEvent, on
+from kryten_actors import (
+    ChangeMediaEvent,
+    ChannelActor,
+    ChatMessageEvent,
+    PrivateMessageEvent,
+    RawEvent,
+    on,
+)
 from kryten_actors.errors import KrytenValidationError
 from tests.bot.conftest import BotFactory, Bus
 from tests.bot.support import Journal, chat, envelope, recording, variant
@@ -24,7 +31,7 @@ class TwoHandlers(ChannelActor):
     trace: ClassVar[list[tuple[str, str]]]
     barriers: ClassVar[dict[str, asyncio.Barrier]]
 
-    async def _step(self, name: str, event: ChatMessageEvent) -> None:
+    async def _step(self, name: str, event: ChatMessageEvent | PrivateMessageEvent) -> None:
         self.trace.append(("start", event.message))
         barrier = self.barriers.setdefault(event.message, asyncio.Barrier(2))
         async with asyncio.timeout(5):
@@ -38,7 +45,7 @@ class TwoHandlers(ChannelActor):
         await self._step("lower", event)
 
     @on("CHATMSG", "pm")
-    async def upper(self, event: ChatMessageEvent) -> None:
+    async def upper(self, event: ChatMessageEvent | PrivateMessageEvent) -> None:
         await self._step("upper", event)
 
 
@@ -60,7 +67,10 @@ async def test_handlers_of_one_event_run_concurrently_and_messages_stay_serial(
 
 
 class AnnotationLiar(ChannelActor):
-    """Annotations that disagree with the event: the name decides the model."""
+    """Annotations wider than the event: the name decides the model.
+
+    (An annotation that contradicts the event is a TypeError: tests/bot/test_typed_on.py.)
+    """
 
     got: ClassVar[list[tuple[str, type[Any]]]]
 
@@ -69,7 +79,7 @@ class AnnotationLiar(ChannelActor):
         self.got.append(("chat", type(event)))
 
     @on("mysteryEvent")
-    async def mystery(self, event: ChatMessageEvent) -> None:
+    async def mystery(self, event: RawEvent) -> None:
         self.got.append(("mystery", type(event)))
 
     @on("*")

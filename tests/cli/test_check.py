@@ -46,7 +46,15 @@ def test_good_config_prints_masked_settings(
     settings = json.loads(out[out.index("{") :])
     assert settings["profile"] == "kryten-robot"
     assert settings["service_name"] == "lounge-bot"
-    assert settings["channels"] == [{"domain": "cytu.be", "channel": "lounge", "actor": None}]
+    assert settings["channels"] == [
+        {
+            "domain": "cytu.be",
+            "channel": "lounge",
+            "actor": None,
+            "command_prefix": None,
+            "settings": {},
+        }
+    ]
     assert settings["nats"]["user"] == "bot"
     assert settings["nats"]["password"] == "**********"
     assert settings["nats"]["servers"] == ["nats://bot:**********@127.0.0.1:4222"]
