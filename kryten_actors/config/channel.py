@@ -3,14 +3,36 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_serializer, field_validator
 
-from kryten_actors.config.base import ActorPath, ConfigModel, NonEmptyStr
+from kryten_actors.config.base import SECRET_MASK, ActorPath, ConfigModel, NonEmptyStr
 from kryten_actors.protocol.subjects import is_valid_channel_name
 
-__all__ = ["ChannelConfig", "CommandPrefix"]
+__all__ = ["ChannelConfig", "CommandPrefix", "mask_secret_settings"]
+
+_SECRET_WORDS = ("password", "passwd", "secret", "token", "apikey", "api_key", "credential")
+_NESTING = 20  # deeper settings are shown masked whole
+
+
+def mask_secret_settings(value: Any, depth: int = 0) -> Any:
+    """``value`` with every entry whose key names a secret (password, token, secret,
+    API key, credential) replaced by the mask, at any depth."""
+    if depth > _NESTING:
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {
+            key: SECRET_MASK
+            if any(word in str(key).lower() for word in _SECRET_WORDS)
+            else mask_secret_settings(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_secret_settings(item, depth + 1) for item in value]
+    return value
+
 
 #: What starts a chat command (``!`` in ``!roll``): 1-10 characters, no spaces.
 CommandPrefix = Annotated[str, StringConstraints(min_length=1, max_length=10, pattern=r"^\S+$")]
@@ -25,7 +47,9 @@ class ChannelConfig(ConfigModel):
     (``"module:Class"``) that handles it instead of the top-level ``actor``, the
     ``command_prefix`` of its chat commands instead of the top-level one, and
     ``settings`` for its actor (``self.settings``; validated by the actor's
-    ``settings_model`` when it declares one).
+    ``settings_model`` when it declares one). Dumps and displays (``check``, health,
+    logs) mask settings whose key names a secret (``api_token``, ``password``…); the
+    actor gets them as written.
 
     Names are case-insensitive when channels are compared for uniqueness.
     """
@@ -35,6 +59,14 @@ class ChannelConfig(ConfigModel):
     actor: ActorPath | None = None
     command_prefix: CommandPrefix | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_serializer("settings")
+    def _settings_masked(self, settings: dict[str, Any]) -> Any:
+        return mask_secret_settings(settings)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        for name, value in super().__repr_args__():
+            yield name, mask_secret_settings(value) if name == "settings" else value
 
     @field_validator("domain")
     @classmethod

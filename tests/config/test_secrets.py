@@ -172,3 +172,29 @@ def test_check_prints_no_tracing_credentials(
     assert TRACE_PASSWORD not in out.out + out.err
     assert URL_PASSWORD not in out.out + out.err
     assert "otel.example" in out.out
+
+
+def test_secret_looking_channel_settings_are_masked_but_reach_the_actor() -> None:
+    config = KrytenConfig.from_dict(
+        {
+            "channels": [
+                {
+                    "domain": "cytu.be",
+                    "channel": "lounge",
+                    "settings": {
+                        "api_token": TOKEN,
+                        "weather": {"Password": PASSWORD, "city": "Oslo"},
+                        "quotes": ["hello"],
+                    },
+                }
+            ]
+        }
+    )
+    shown = config.display_dict()["channels"][0]["settings"]
+    assert shown == {
+        "api_token": "**********",
+        "weather": {"Password": "**********", "city": "Oslo"},
+        "quotes": ["hello"],
+    }
+    _assert_clean(repr(config) + repr(config.model_dump()) + config.model_dump_json())
+    assert config.channels[0].settings["api_token"] == TOKEN  # what the actor gets
