@@ -276,6 +276,10 @@ class ChannelOutbox(ChannelCommands):
             self._forget(expectation)
             self._unanswered += 1
             return result.model_copy(update={"confirmed": False})
+        except BaseException:
+            # cancelled while waiting: a stale expectation would take a later command's answer
+            self._forget(expectation)
+            raise
         if answer.verdict == Verdict.CONFIRMED:
             return result.model_copy(update={"confirmed": True})
         if answer.verdict == Verdict.THROTTLED and attempt <= self._config.chat.max_resends:
