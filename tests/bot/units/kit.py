@@ -43,17 +43,20 @@ def binding(
     *,
     domain: str = DOMAIN,
     channel: str = CHANNEL,
+    transport: MemoryTransport | None = None,
     **settings: Any,
 ) -> ChannelBinding:
     """A channel binding as the bot builds it, on a virtual clock."""
     cfg = config(profile, domain, channel, **settings)
+    limit = cfg.chat_max_length
     scheme = scheme_for(profile)
     sender = CommandSender(
-        MemoryTransport(),
+        transport or MemoryTransport(),
         encoder_for(profile),
         source="units",
         command_timeout=1.0,
         instrumentation=NoInstrumentation(),
+        chat_max_length=limit,
     )
     return ChannelBinding(
         domain=domain,

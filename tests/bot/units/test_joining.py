@@ -205,3 +205,18 @@ def test_in_the_first_seconds_an_old_line_is_history_by_its_age() -> None:
     assert observe(b, "chatmsg", envelope("chatMsg", {**old, "time": 0})) == DELIVER
     clock.advance(11)  # after START_SECONDS only the join sequence decides
     assert observe(b, "chatmsg", envelope("chatMsg", old)) == DELIVER
+
+
+def test_the_start_probe_seeds_name_and_rank_unless_events_said_more() -> None:
+    b = binding()
+    b.join.seed(username=BOT, rank=5)
+    assert (b.state.username, b.state.rank, b.join.logged_in) == (BOT, 5, True)
+    rejoining = binding()
+    observe(rejoining, "rank", envelope("rank", -1))
+    rejoining.join.seed(username=BOT, rank=5)  # a stale stored rank during a rejoin
+    assert rejoining.state.rank == -1
+    assert not rejoining.join.settled
+    told = binding()
+    observe(told, "login", envelope("login", {"success": True, "name": "Other"}))
+    told.join.seed(username=BOT, rank=None)
+    assert told.state.username == "Other"
