@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from kryten_actors.errors import KrytenValidationError
 from kryten_actors.protocol.commands import COMMANDS
+from kryten_actors.protocol.lifecycle import robot_lifecycle
 from kryten_actors.protocol.raw_event import RawEvent
 from kryten_actors.protocol.subjects import ROBOT_COMMAND_SUBJECT, scheme_for
 from kryten_actors.runtime import Clock, MonotonicClock
@@ -222,17 +223,10 @@ class FakeBridge:
         await self._lifecycle("startup", **where)
 
     async def _lifecycle(self, kind: str, **extra: Any) -> None:
-        now = datetime.now(UTC)
-        body = {
-            "service": _SERVICE,
-            "version": "1.12.6",
-            "hostname": self._hostname,
-            "timestamp": now.isoformat(),
-            "uptime_seconds": (now - self._process).total_seconds(),
-            **extra,
-        }
-        transport = self._require_attached()
-        await transport.publish(f"kryten.lifecycle.robot.{kind}", json.dumps(body).encode())
+        subject, body = robot_lifecycle(
+            kind, started=self._process, hostname=self._hostname, **extra
+        )
+        await self._require_attached().publish(subject, body)
 
     async def _publish(self, room: CytubeRoom, events: Iterable[Event]) -> None:
         transport = self._require_attached()
