@@ -11,7 +11,7 @@ import pytest
 
 from kryten_actors import Bot, ChannelActor, ChatMessageEvent, CommandRejected, KrytenConfig, on
 from kryten_actors.config import NatsConfig
-from kryten_actors.testing import FakeBridge
+from kryten_actors.testing import BotHarness, FakeBridge
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
 from tests.polling import wait_until
@@ -160,3 +160,66 @@ async def test_cytubes_refusals_raise_command_rejected_with_its_text(
         result = await channel.delete_media(1)
         assert result.confirmed is True
         assert room.playlist == []
+
+
+# --- the same behaviour in the in-memory harness, on virtual time --------------------------
+async def test_in_the_harness_a_restart_answers_no_replayed_line() -> None:
+    Pinger.answered = []
+    async with BotHarness(Pinger, channels=[CHANNEL], profile="kryten-robot") as h:
+        h.bridge.clock = h.clock
+        room = await h.bridge.serve(CHANNEL, history=[("alice", "!ping old")])
+        await h.idle()
+        await h.bridge.say(CHANNEL, "alice", "!ping live")
+        await h.idle()
+        await h.bridge.restart()
+        await h.idle()
+        binding = h.bot.channels.binding(DOMAIN, CHANNEL)
+        assert binding is not None
+        assert binding.join.settled
+        # serve: "!ping old"; restart: it, "!ping live" and "pong live"
+        assert binding.counters.replayed_skipped == 4
+        assert Pinger.answered == ["live"]
+        assert room.shown == ["pong live"]
+
+
+async def test_in_the_harness_fifty_lines_are_paced_exactly_to_cytubes_limit() -> None:
+    async with BotHarness(ChannelActor, channels=[CHANNEL], profile="kryten-robot") as h:
+        h.bridge.clock = h.clock
+        room = await h.bridge.serve(CHANNEL)
+        await h.idle()
+        channel = h.bot.channel(DOMAIN, CHANNEL)
+        lines = [f"line {i}" for i in range(50)]
+        flood = asyncio.gather(*(channel.send_chat(text) for text in lines))
+        for _ in range(1000):  # time moves to each pacing timer in turn
+            if flood.done():
+                break
+            await asyncio.sleep(0)  # idle() returns without yielding when the bot is quiet
+            due = h.clock.next_due
+            await h.advance(0.0 if due is None else max(0.0, due - h.now))
+        await asyncio.wait_for(flood, 5)
+        ideal = (50 - 20) / 10  # CyTube: 20 at once, then 10 a second
+        assert ideal <= h.now <= ideal * 1.25
+        assert room.shown == lines
+        assert room.dropped == 0  # on virtual time the governor mirrors CyTube exactly
+
+
+class Inviter(ChannelActor):
+    """PMs whoever it is told to; reports CyTube's refusal in chat."""
+
+    @on("chatMsg")
+    async def invite(self, event: ChatMessageEvent) -> None:
+        if event.message.startswith("!invite "):
+            try:
+                await self.send_pm(event.message.split()[-1], "come over")
+            except CommandRejected as error:
+                await self.send_chat(f"{error.source}: {error.reason}")
+
+
+async def test_in_the_harness_a_handler_sees_cytubes_refusal() -> None:
+    async with BotHarness(Inviter, channels=[CHANNEL], profile="kryten-robot") as h:
+        h.bridge.clock = h.clock
+        room = await h.bridge.serve(CHANNEL)
+        await h.idle()
+        await h.bridge.say(CHANNEL, "alice", "!invite ghost")
+        await h.idle()
+        assert room.shown == ["cytube: PM failed: ghost isn't connected to this channel."]
