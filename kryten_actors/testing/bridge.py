@@ -267,6 +267,10 @@ class FakeBridge:
         answer, room = self._served(body)
         if not answer:
             return  # kryten-robot ignores a request for a channel it does not serve
+        if room is not None and command not in self._data and command not in self._errors:
+            stored = room.stored(command)
+            if stored is not None:
+                reply = {**reply, "data": stored}
         self.requests.append(BridgeRequest(command=command, body=body, reply=reply))
         if message.reply and self._transport is not None:
             await self._transport.publish(message.reply, json.dumps(reply).encode("utf-8"))

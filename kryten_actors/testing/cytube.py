@@ -138,6 +138,14 @@ class CytubeRoom:
         params = {"burst": burst, "sustained": sustained, "cooldown": burst / sustained}
         return {"chat_antiflood": True, "chat_antiflood_params": params}
 
+    def stored(self, command: str) -> dict[str, Any] | None:
+        """The bridge's answer to a ``state.*`` query about this channel, or None."""
+        if command == "state.userlist":
+            return {"userlist": [_user(name, rank) for name, rank in self.users.items()]}
+        if command == "state.playlist":
+            return {"playlist": [dict(item) for item in self.playlist]}
+        return None
+
     # --- the bot's commands --------------------------------------------------------------
     def handle(self, command: str, args: Mapping[str, Any], now: float) -> list[Event]:
         """The events CyTube sends after the bridge's "ok" for ``command`` (robot name)."""

@@ -223,3 +223,17 @@ async def test_in_the_harness_a_handler_sees_cytubes_refusal() -> None:
         await h.bridge.say(CHANNEL, "alice", "!invite ghost")
         await h.idle()
         assert room.shown == ["cytube: PM failed: ghost isn't connected to this channel."]
+
+
+async def test_in_the_harness_state_queries_read_the_served_channel() -> None:
+    async with BotHarness(ChannelActor, channels=[CHANNEL], profile="kryten-robot") as h:
+        await h.bridge.serve(CHANNEL, users={"alice": 1, "bob": 0})
+        await h.idle()
+        channel = h.bot.channel(DOMAIN, CHANNEL)
+        await channel.add_media("yt", "abc")
+        users = await channel.state.userlist()
+        playlist = await channel.state.playlist()
+        assert sorted(u.name for u in users.users) == ["KrytenBot", "alice", "bob"]
+        assert [item.media.id for item in playlist.items] == ["abc"]
+        h.reply_with("state.playlist", {"playlist": []})  # a configured reply still wins
+        assert (await channel.state.playlist()).items == []
