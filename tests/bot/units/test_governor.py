@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kryten_actors.bot.governor import CHAT_LIMIT, GovernorStats, Lane, Limit, RateMirror, Throttled
@@ -83,7 +83,7 @@ async def test_fifty_lines_all_arrive_in_order_without_one_drop() -> None:
     assert ideal <= clock.now() <= ideal * 1.25
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     burst=st.integers(1, 20),
     sustained=st.sampled_from([0.5, 1.0, 2.0, 10.0]),

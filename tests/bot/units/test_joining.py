@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kryten_actors.bot.joining import AFTER_HISTORY
@@ -97,7 +97,7 @@ def _feed(steps: list[Step], **config: Any) -> list[tuple[Step, int]]:
     return seen
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sessions())
 def test_a_replayed_line_is_never_delivered_and_a_live_line_always_is(steps: list[Step]) -> None:
     for step, verdict in _feed(steps):
@@ -107,7 +107,7 @@ def test_a_replayed_line_is_never_delivered_and_a_live_line_always_is(steps: lis
             assert verdict == DELIVER, step
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sessions())
 def test_replay_deliver_marks_history_and_only_history(steps: list[Step]) -> None:
     for step, verdict in _feed(steps, replay="deliver"):

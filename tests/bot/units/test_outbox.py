@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kryten_actors.protocol.chat_text import utf16_length
@@ -17,7 +17,7 @@ from tests.polling import wait_until
 _TEXT = st.text(st.sampled_from(list("ab/ 😀\n")), min_size=1, max_size=400).filter(str.strip)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_TEXT, st.sampled_from([None, "me"]), st.integers(10, 60))
 def test_every_split_part_fits_and_none_starts_a_chat_command(
     text: str, action: str | None, limit: int
