@@ -14,6 +14,7 @@ from kryten_actors import Bot, ChannelActor, ChatMessageEvent, CommandRejected, 
 from kryten_actors.config import NatsConfig
 from kryten_actors.demo import SimulatedBridge
 from kryten_actors.demo.scenario import SimUser
+from kryten_actors.transport.memory import MemoryTransport
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
 from tests.demo.conftest import Recorder, record
@@ -156,3 +157,29 @@ async def test_cytubes_refusals_raise_command_rejected(
             with pytest.raises(CommandRejected, match=text) as info:
                 await call
             assert info.value.source == "cytube"
+
+
+async def test_in_the_seed_profile_a_restart_replays_nothing_either() -> None:
+    Pinger.answered = []
+    memory = MemoryTransport()
+    await memory.connect()
+    config = KrytenConfig.from_dict(
+        {"profile": "seed", "channels": [{"domain": DOMAIN, "channel": CHANNEL}]}
+    )
+    bridge = SimulatedBridge(
+        memory, profile="seed", channels=[(DOMAIN, CHANNEL)], events_per_second=0.01
+    )
+    recorder = await record(memory, "cytube.events.>")
+    async with Bot(config, actor=Pinger, transport=memory) as bot, bridge:
+        binding = bot.channels.binding(DOMAIN, CHANNEL)
+        assert binding is not None
+        await wait_until(lambda: binding.state.rank == 5 and binding.join.settled)
+        await bridge.say(CHANNEL, "alice", "!ping one")
+        await wait_until(lambda: "pong one" in _bot_lines(recorder), what="the first pong")
+        skipped = binding.counters.replayed_skipped
+        await bridge.restart()
+        await wait_until(lambda: binding.counters.replayed_skipped > skipped, what="the replay")
+        await bridge.say(CHANNEL, "alice", "!ping two")
+        await wait_until(lambda: "pong two" in _bot_lines(recorder), what="the second pong")
+        assert Pinger.answered == ["one", "two"]
+    await memory.close()

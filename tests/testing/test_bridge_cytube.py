@@ -9,7 +9,15 @@ from typing import Any, ClassVar
 
 import pytest
 
-from kryten_actors import Bot, ChannelActor, ChatMessageEvent, CommandRejected, KrytenConfig, on
+from kryten_actors import (
+    Bot,
+    BridgeUnavailable,
+    ChannelActor,
+    ChatMessageEvent,
+    CommandRejected,
+    KrytenConfig,
+    on,
+)
 from kryten_actors.config import NatsConfig
 from kryten_actors.testing import BotHarness, FakeBridge
 from kryten_actors.transport.nats import NatsTransport
@@ -237,3 +245,26 @@ async def test_in_the_harness_state_queries_read_the_served_channel() -> None:
         assert [item.media.id for item in playlist.items] == ["abc"]
         h.reply_with("state.playlist", {"playlist": []})  # a configured reply still wins
         assert (await channel.state.playlist()).items == []
+
+
+async def test_in_the_harness_an_outage_degrades_health_and_follows_down_policy() -> None:
+    settings = {"bridge": {"probe_on_start": False, "announce": False, "down_policy": "fail"}}
+    async with BotHarness(
+        ChannelActor, channels=[CHANNEL], profile="kryten-robot", settings=settings
+    ) as h:
+        await h.bridge.serve(CHANNEL)
+        await h.idle()
+        key = f"{DOMAIN}/{CHANNEL}"
+        assert h.health().healthy
+        await h.bridge.go_down()
+        await h.idle()
+        assert h.health().degraded == {key: "bridge down"}
+        assert not h.health().healthy
+        with pytest.raises(BridgeUnavailable, match="its bridge is down"):
+            await h.bot.channel(DOMAIN, CHANNEL).send_chat("not now")
+        await h.bridge.come_back()
+        await h.idle()
+        assert h.health().degraded == {}
+        assert h.health().healthy
+        await h.bot.channel(DOMAIN, CHANNEL).send_chat("now")
+        assert [c.payload for c in h.sent if c.action == "say"] == [{"message": "now"}]
