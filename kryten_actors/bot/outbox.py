@@ -287,7 +287,7 @@ class ChannelOutbox(ChannelCommands):
             raise Throttled(max(answer.pause, self._limit_for(command).interval))
         if answer.verdict == Verdict.THROTTLED:
             self.stats.lines_dropped += 1
-        raise rejection(command, answer.text, None, self._binding.where)
+        raise rejection(command, answer.text, answer.payload, self._binding.where)
 
     # --- helpers -----------------------------------------------------------------------------
     def _split(self, command: SendChat) -> list[SendChat]:

@@ -63,12 +63,13 @@ class OutcomeRule:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """CyTube's answer to one command: a :class:`Verdict`, its text, and for a throttle
-    the pause CyTube asked for (seconds)."""
+    """CyTube's answer to one command: a :class:`Verdict`, its text, for a throttle the
+    pause CyTube asked for (seconds), and the answering event's payload."""
 
     verdict: str
     text: str = ""
     pause: float = 0.0
+    payload: object = None
 
 
 @dataclass(slots=True)
@@ -124,7 +125,7 @@ class OutcomeWatcher:
             elif kind == Verdict.THROTTLED:
                 self.throttled += 1
                 pause = _seconds(event)
-            item.resolve(Answer(kind, text, pause))
+            item.resolve(Answer(kind, text, pause, event.payload))
             return
 
     def prune(self, before: float) -> None:

@@ -151,6 +151,7 @@ async def test_cytubes_refusals_raise_command_rejected_with_its_text(
             with pytest.raises(CommandRejected, match=text) as info:
                 await call
             assert info.value.source == "cytube"
+            assert text in str(info.value.reply)  # the refusal event's payload
         await channel.add_media("yt", "abc")
         with pytest.raises(CommandRejected, match="already on the playlist") as dup:
             await channel.add_media("yt", "abc")

@@ -141,8 +141,10 @@ async def test_a_refusal_goes_to_the_oldest_command_waiting_for_one_of_its_kind(
     watcher.observe("delete", decoded("delete", {"uid": 5}), BOT)
     watcher.observe("errormsg", decoded("errorMsg", {"msg": "PM failed: x"}), BOT)
     watcher.observe("cooldown", decoded("cooldown", 2500), BOT)
-    assert delete.future.result() == Answer(C)
-    assert pm1.future.result() == Answer(R, "PM failed: x")
+    assert delete.future.result().verdict == C
+    refused = pm1.future.result()
+    assert (refused.verdict, refused.text) == (R, "PM failed: x")
+    assert "PM failed: x" in str(refused.payload)  # the event's payload, for the error
     assert pm2.future.result().verdict == T
     assert pm2.future.result().pause == 2.5
     assert (len(watcher), watcher.refused, watcher.throttled) == (0, 1, 1)
