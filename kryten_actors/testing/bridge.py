@@ -184,15 +184,31 @@ class FakeBridge:
             await self._subscription.unsubscribe()
             self._subscription = None
 
-    async def come_back(self) -> None:
+    async def crash(self) -> None:
+        """The bridge process dies without a word (SIGKILL, OOM): no lifecycle message,
+        only no responder; :meth:`come_back` starts the next one."""
+        self._require_attached()
+        if self._subscription is not None:
+            await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def come_back(self, *, rejoin: bool = True) -> None:
         """A new bridge process: it answers again, announces itself and rejoins every
-        served channel — ``rank -1``, the replayed history, the join data, the real rank."""
+        served channel — ``rank -1``, the replayed history, the join data, the real rank.
+        With ``rejoin=False`` it stops after announcing; :meth:`rejoin` finishes."""
         transport = self._require_attached()
         self._process = datetime.now(UTC)
         if self._subscription is None:
             self._subscription = await transport.subscribe(ROBOT_COMMAND_SUBJECT, self._answer)
         for room in self.rooms.values():
+            room.logged_in = False
             await self._announce_up(room)
+        if rejoin:
+            await self.rejoin()
+
+    async def rejoin(self) -> None:
+        """Every served channel's join sequence (CyTube's answer to the bridge joining)."""
+        for room in self.rooms.values():
             await self._publish(room, room.join_sequence())
 
     async def restart(self) -> None:
@@ -231,6 +247,8 @@ class FakeBridge:
     async def _publish(self, room: CytubeRoom, events: Iterable[Event]) -> None:
         transport = self._require_attached()
         for name, payload in events:
+            if name == "login":
+                room.logged_in = True
             event = RawEvent(
                 event_name=name, payload=payload, channel=room.channel, domain=room.domain
             )

@@ -87,6 +87,9 @@ class CytubeRoom:
         """Chat lines of the bot a person in the channel saw, in order (rendered text)."""
         self.dropped = 0
         """Lines and adds CyTube's flood control dropped."""
+        self.logged_in = True
+        """False while the bridge rejoins, until its ``login``: CyTube ignores the socket's
+        commands then, without a word (the bridge still answers "ok")."""
         self._chat = FloodLimiter()
         self._queue = FloodLimiter()
         self._uid = 0
@@ -150,7 +153,9 @@ class CytubeRoom:
     def handle(self, command: str, args: Mapping[str, Any], now: float) -> list[Event]:
         """The events CyTube sends after the bridge's "ok" for ``command`` (robot name)."""
         handler = getattr(self, f"_on_{command.lower()}", None)
-        return [] if handler is None else list(handler(args, now))
+        if handler is None or not self.logged_in:
+            return []
+        return list(handler(args, now))
 
     def _chat_limit(self) -> FloodLimit:
         if self.antiflood is not None and self.rank < 2:

@@ -269,3 +269,23 @@ async def test_in_the_harness_an_outage_degrades_health_and_follows_down_policy(
         assert h.health().healthy
         await h.bot.channel(DOMAIN, CHANNEL).send_chat("now")
         assert [c.payload for c in h.sent if c.action == "say"] == [{"message": "now"}]
+
+
+async def test_in_the_harness_a_line_sent_while_the_bridge_crashed_goes_after_the_rejoin() -> None:
+    async with BotHarness(ChannelActor, channels=[CHANNEL], profile="kryten-robot") as h:
+        room = await h.bridge.serve(CHANNEL)
+        await h.idle()
+        binding = h.bot.channels.binding(DOMAIN, CHANNEL)
+        assert binding is not None
+        await h.bridge.crash()
+        held = asyncio.create_task(h.bot.channel(DOMAIN, CHANNEL).send_chat("held"))
+        await wait_until(lambda: binding.link.is_down, what="no responder")
+        await h.bridge.come_back(rejoin=False)  # announced, not yet in the channel
+        await h.idle()
+        assert binding.link.state == "up"
+        assert not held.done()  # CyTube would ignore it before the bridge's login
+        assert [r.command for r in h.bridge.requests if r.command == "say"] == []
+        await h.bridge.rejoin()
+        await asyncio.wait_for(held, 5)
+        assert room.shown == ["held"]
+        assert binding.join.settled

@@ -12,6 +12,7 @@ import pytest
 from kryten_actors.bot.bridge import parse_lifecycle
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.stored_state import read_stored
+from kryten_actors.bot.tap import observe
 from kryten_actors.demo import SimulatedBridge
 from kryten_actors.errors import BridgeUnavailable, KrytenValidationError
 from kryten_actors.protocol.commands import (
@@ -26,7 +27,7 @@ from kryten_actors.protocol.results import PlaylistResult, UserlistResult, UserR
 from kryten_actors.runtime import VirtualClock
 from kryten_actors.transport.memory import MemoryTransport
 from tests.bot.support import load_jsonl
-from tests.bot.units.kit import BOT, CHANNEL, DOMAIN, binding, config, item, user
+from tests.bot.units.kit import BOT, CHANNEL, DOMAIN, binding, config, envelope, item, user
 from tests.polling import wait_until
 
 
@@ -60,6 +61,42 @@ def test_the_captured_restart_is_two_processes() -> None:
         ("connected", "localhost", "e2etest"),
         ("startup", "localhost", "e2etest"),
     }
+
+
+async def test_a_bridge_back_without_having_said_shutdown_still_makes_commands_wait() -> None:
+    """A crashed bridge (SIGKILL, OOM) says no ``shutdown``: a request found no responder.
+    When its successor announces itself, the join has not happened yet; a command sent
+    then would reach CyTube before the bridge logged in, and CyTube drops it silently."""
+    transport = MemoryTransport()
+    await transport.connect()
+    b = binding(transport=transport)
+    monitor = BridgeMonitor(
+        transport=transport,
+        config=config(bridge={"probe_on_start": False, "announce": False}),
+        bindings=lambda: [b],
+        clock=VirtualClock(),
+        version="0",
+    )
+    b.join.seed(username=BOT, rank=5)
+    b.link.mark_down("no bridge answered a request")
+    subject, body = robot_lifecycle(
+        "connected",
+        started=datetime.now(UTC),
+        hostname="vm",
+        target="CyTube",
+        domain=DOMAIN,
+        channel=CHANNEL,
+    )
+    await monitor._on_message(Message(subject, body))
+    assert b.link.state == "up"
+    assert not b.join.settled  # until the rejoin's rank
+    for name, payload in [("rank", -1), ("login", {"success": True, "name": BOT}), ("rank", 5)]:
+        observe(b, name, envelope(name, payload))
+    assert b.join.settled
+    # a notice handled after the join's events (another subscription) unsettles nothing
+    await monitor._on_message(Message(subject, body))
+    assert b.join.settled
+    await transport.close()
 
 
 @pytest.mark.parametrize("data", [b"", b"[]", b"{", b'{"timestamp": "nope"}'])
