@@ -189,6 +189,8 @@ class ChannelOutbox(ChannelCommands):
                 raise
             b.link.mark_up()
             b.counters.commands_sent += 1
+            if expectation is not None:
+                expectation.sent_at = b.clock.now()  # accepted: its window starts now
             return await self._verdict(command, result, expectation, attempt)
 
     def _expect(self, command: Command) -> Expectation | None:
@@ -200,7 +202,7 @@ class ChannelOutbox(ChannelCommands):
         self.outcomes.prune(self._binding.clock.now() - self._config.outcome_window)
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         future.add_done_callback(self._answered)
-        expectation = Expectation(command, rule, future, self._binding.clock.now())
+        expectation = Expectation(command, rule, future)
         self.outcomes.expect(expectation)
         return expectation
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kryten_actors.protocol.chat_text import utf16_length
 from kryten_actors.protocol.commands import DeleteMedia, SendChat
+from kryten_actors.runtime import VirtualClock
 from kryten_actors.testing import FakeBridge
+from kryten_actors.transport.base import InboundMessage
 from kryten_actors.transport.memory import MemoryTransport
 from tests.bot.units.kit import BOT, binding
 from tests.polling import wait_until
@@ -51,3 +54,41 @@ async def test_a_command_cancelled_while_it_waits_for_cytube_leaves_no_expectati
     finally:
         await bridge.detach()
         await transport.close()
+
+
+async def test_a_slow_bridge_reply_is_not_pruned_while_it_is_in_flight() -> None:
+    """The bridge may take longer than ``outcome_window`` to answer (``addvideo`` waits up
+    to 8 s); another command sent meanwhile must not prune the waiting one's expectation."""
+    transport = MemoryTransport()
+    await transport.connect()
+    release = asyncio.Event()
+
+    replies: set[asyncio.Task[None]] = set()
+
+    async def answer(message: InboundMessage, wait: bool) -> None:
+        if wait:
+            await release.wait()
+        body = json.loads(message.data)
+        reply = {"service": "robot", "command": body["command"], "success": True, "data": {}}
+        await transport.publish(message.reply, json.dumps(reply).encode())
+
+    async def slow_bridge(message: InboundMessage) -> None:
+        wait = json.loads(message.data)["args"].get("uid") == 1
+        task = asyncio.create_task(answer(message, wait))  # answer others meanwhile
+        replies.add(task)
+        task.add_done_callback(replies.discard)
+
+    await transport.subscribe("kryten.robot.command", slow_bridge)
+    clock = VirtualClock()
+    b = binding(transport=transport, clock=clock, outcome_window=0.05)
+    b.join.seed(username=BOT, rank=5)
+    slow = asyncio.create_task(b.outbox.send(DeleteMedia(uid=1)))
+    await wait_until(lambda: len(b.outbox.outcomes) == 1, what="the slow request")
+    clock.advance(2.0)  # the window of the slow one has long passed on the bot's clock
+    quick = await b.outbox.send(DeleteMedia(uid=2))
+    assert quick.confirmed is False  # nobody relays CyTube's events here
+    release.set()
+    result = await asyncio.wait_for(slow, 5)
+    assert result.confirmed is False
+    assert len(b.outbox.outcomes) == 0
+    await transport.close()

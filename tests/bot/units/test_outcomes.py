@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from kryten_actors.bot.outcome_rules import FEEDBACK_EVENTS, QUEUE_TOO_FAST, rule_for
-from kryten_actors.bot.outcomes import Answer, Expectation, OutcomeWatcher, Verdict, rejection
+from kryten_actors.bot.outcomes import (
+    FOLLOWED_LIMIT,
+    Answer,
+    Expectation,
+    OutcomeWatcher,
+    Verdict,
+    rejection,
+)
 from kryten_actors.protocol.commands import (
     AddFilter,
     AddMedia,
@@ -122,11 +129,14 @@ def test_an_echo_is_recognised_by_its_text_before_the_bots_name_is_known() -> No
     assert rule.judge("chatmsg", echo, command, None) == (C, "")
 
 
-def _expect(watcher: OutcomeWatcher, command: Command, at: float = 0.0) -> Expectation:
+def _expect(watcher: OutcomeWatcher, command: Command, at: float | None = None) -> Expectation:
+    """An expectation the bridge accepted ``at`` (None: its request is still in flight)."""
     rule = rule_for(command)
     assert rule is not None
     future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-    expectation = Expectation(command, rule, future, at)
+    expectation = Expectation(command, rule, future)
+    if at is not None:
+        expectation.sent_at = at
     watcher.expect(expectation)
     return expectation
 
@@ -158,6 +168,21 @@ async def test_the_watcher_stays_bounded_under_many_unanswered_commands() -> Non
         watcher.prune(now - window)
         _expect(watcher, DeleteMedia(uid=index), at=now)
         assert len(watcher) <= window / 0.01 + 2
+
+
+async def test_the_watcher_stays_bounded_on_a_clock_that_stands_still() -> None:
+    watcher = OutcomeWatcher("cytu.be/lounge")
+    for index in range(5000):
+        watcher.prune(-1.0)  # a virtual clock nobody advances: nothing is old
+        _expect(watcher, DeleteMedia(uid=index), at=0.0)
+        assert len(watcher) <= FOLLOWED_LIMIT + 1
+    in_flight = _expect(watcher, DeleteMedia(uid=1))  # the bridge has not answered yet
+    awaited = _expect(watcher, DeleteMedia(uid=2), at=0.0)
+    awaited.awaited = True
+    watcher.prune(10.0, keep=0)
+    assert len(watcher) == 2  # in flight and awaited are never pruned
+    assert not in_flight.future.done()
+    assert not awaited.future.done()
 
 
 def test_rejection_carries_cytubes_text() -> None:
