@@ -149,6 +149,11 @@ class BridgeMonitor:
                 return
             for binding in self._bindings():
                 if _serves(binding, notice.domain, notice.channel):
+                    if binding.link.is_down:
+                        # back without a shutdown said (a crash): no event of the new
+                        # join arrived yet, or it would have marked the link up, so
+                        # commands wait for its rank instead of reaching CyTube first
+                        binding.join.bridge_restarting()
                     binding.link.mark_up(notice.identity)
 
     # --- probing -----------------------------------------------------------------------------

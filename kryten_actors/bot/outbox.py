@@ -189,6 +189,8 @@ class ChannelOutbox(ChannelCommands):
                 raise
             b.link.mark_up()
             b.counters.commands_sent += 1
+            if expectation is not None:
+                expectation.sent_at = b.clock.now()  # accepted: its window starts now
             return await self._verdict(command, result, expectation, attempt)
 
     def _expect(self, command: Command) -> Expectation | None:
@@ -200,7 +202,7 @@ class ChannelOutbox(ChannelCommands):
         self.outcomes.prune(self._binding.clock.now() - self._config.outcome_window)
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         future.add_done_callback(self._answered)
-        expectation = Expectation(command, rule, future, self._binding.clock.now())
+        expectation = Expectation(command, rule, future)
         self.outcomes.expect(expectation)
         return expectation
 
@@ -276,6 +278,10 @@ class ChannelOutbox(ChannelCommands):
             self._forget(expectation)
             self._unanswered += 1
             return result.model_copy(update={"confirmed": False})
+        except BaseException:
+            # cancelled while waiting: a stale expectation would take a later command's answer
+            self._forget(expectation)
+            raise
         if answer.verdict == Verdict.CONFIRMED:
             return result.model_copy(update={"confirmed": True})
         if answer.verdict == Verdict.THROTTLED and attempt <= self._config.chat.max_resends:
@@ -283,7 +289,7 @@ class ChannelOutbox(ChannelCommands):
             raise Throttled(max(answer.pause, self._limit_for(command).interval))
         if answer.verdict == Verdict.THROTTLED:
             self.stats.lines_dropped += 1
-        raise rejection(command, answer.text, None, self._binding.where)
+        raise rejection(command, answer.text, answer.payload, self._binding.where)
 
     # --- helpers -----------------------------------------------------------------------------
     def _split(self, command: SendChat) -> list[SendChat]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,7 +33,18 @@ if TYPE_CHECKING:
     from kryten_actors.protocol.commands import Command
     from kryten_actors.protocol.events import RawEvent
 
-__all__ = ["Answer", "Expectation", "OutcomeRule", "OutcomeWatcher", "Verdict", "rejection"]
+__all__ = [
+    "FOLLOWED_LIMIT",
+    "Answer",
+    "Expectation",
+    "OutcomeRule",
+    "OutcomeWatcher",
+    "Verdict",
+    "rejection",
+]
+
+#: Expectations kept per channel for commands whose answer is followed but not awaited.
+FOLLOWED_LIMIT: Final = 100
 
 log = logging.getLogger("kryten_actors.bot.outcomes")
 
@@ -63,22 +75,27 @@ class OutcomeRule:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """CyTube's answer to one command: a :class:`Verdict`, its text, and for a throttle
-    the pause CyTube asked for (seconds)."""
+    """CyTube's answer to one command: a :class:`Verdict`, its text, for a throttle the
+    pause CyTube asked for (seconds), and the answering event's payload."""
 
     verdict: str
     text: str = ""
     pause: float = 0.0
+    payload: object = None
 
 
 @dataclass(slots=True)
 class Expectation:
-    """One command, about to be sent or just sent, waiting for CyTube's answer."""
+    """One command, about to be sent or just sent, waiting for CyTube's answer.
+
+    ``sent_at`` is when the bridge accepted it (clock time); ``inf`` while the request
+    is in flight, which a bridge may answer late (``addvideo`` waits up to 8 s).
+    """
 
     command: Command
     rule: OutcomeRule
     future: asyncio.Future[Answer]
-    sent_at: float = 0.0
+    sent_at: float = math.inf
     awaited: bool = False
 
     def resolve(self, answer: Answer) -> None:
@@ -124,12 +141,17 @@ class OutcomeWatcher:
             elif kind == Verdict.THROTTLED:
                 self.throttled += 1
                 pause = _seconds(event)
-            item.resolve(Answer(kind, text, pause))
+            item.resolve(Answer(kind, text, pause, event.payload))
             return
 
-    def prune(self, before: float) -> None:
-        """Forget expectations made before ``before`` (clock time) that nobody answered."""
-        stale = [e for e in self._pending if e.sent_at < before and not e.awaited]
+    def prune(self, before: float, keep: int = FOLLOWED_LIMIT) -> None:
+        """Forget the expectations nobody awaits that the bridge accepted before
+        ``before`` (clock time) and nobody answered, and all but the newest ``keep`` of
+        them (a clock that does not move, such as a test's, keeps them bounded too).
+        Requests still in flight and awaited expectations are left alone."""
+        followed = [e for e in self._pending if not e.awaited and e.sent_at != math.inf]
+        excess = len(followed) - keep
+        stale = [e for i, e in enumerate(followed) if i < excess or e.sent_at < before]
         for expectation in stale:
             self._pending.remove(expectation)
             expectation.future.cancel()

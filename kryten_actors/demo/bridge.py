@@ -7,7 +7,10 @@ leaves, AFK changes, ``mediaUpdate`` about every 5 s and media changes. It also 
 commands: in the ``kryten-robot`` profile it answers ``kryten.robot.command`` requests as
 kryten-robot 1.12.6 does (reference §6 to §8); in the ``seed`` profile it applies the
 fire-and-forget publishes on ``cytube.commands.>``. Commands change the simulated channel and
-show up as the events CyTube would send (``say`` → a ``chatMsg`` from the bot).
+show up as the events CyTube would send (``say`` → a ``chatMsg`` from the bot), including
+CyTube's flood control (``cooldown``, ``queueFail``) and refusals. In the ``kryten-robot``
+profile it announces itself on ``kryten.lifecycle.robot.*``; :meth:`SimulatedBridge.restart`
+replays each channel's recent chat after ``rank -1``, as a real rejoin does.
 
 Timing uses one scheduler task per channel sleeping on the event loop: it is a load
 generator, not a clock anyone waits on.
@@ -22,12 +25,14 @@ import math
 import random
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from types import TracebackType
 from typing import Any, Final, Self
 
 from kryten_actors.demo.command_table import seed_action
 from kryten_actors.demo.crowd import Crowd
 from kryten_actors.demo.effect import Effect
+from kryten_actors.demo.lifecycle import BridgeProcess
 from kryten_actors.demo.outcome import ActionOutcome
 from kryten_actors.demo.queries import BridgeFacts
 from kryten_actors.demo.robot_requests import action_reply, judge_request
@@ -116,6 +121,8 @@ class SimulatedBridge:
         self._subscription: Subscription | None = None
         self._say_subscription: Subscription | None = None
         self._bot_name = bot_name
+        self._process = BridgeProcess(transport, announces=profile == "kryten-robot")
+        self._where = list(channels)
 
     @staticmethod
     def _resolve_crash_channel(crash_channel: str | None, names: list[str]) -> str | None:
@@ -140,18 +147,15 @@ class SimulatedBridge:
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
-        """Subscribe to commands, then start every channel (join burst first). Idempotent."""
+        """Subscribe to commands, announce the bridge, then start every channel (join burst
+        first). Idempotent."""
         if self._tasks:
             return
-        if self.profile == "kryten-robot":
-            handler = self._on_robot_command
-            subject = ROBOT_COMMAND_SUBJECT
-        else:
-            handler, subject = self._on_seed_command, f"{SEED_COMMAND_PREFIX}.>"
-        self._subscription = await self._transport.subscribe(subject, handler)
+        await self._take_commands()
         self._say_subscription = await self._transport.subscribe(
             f"{SAY_PREFIX}.*", lambda msg: answer_say(self, msg)
         )
+        await self._process.up(self._where)
         for name, state in self._states.items():
             self._facts[name].started = time.monotonic()
             task = asyncio.create_task(self._run_channel(state), name=f"simulated-bridge:{name}")
@@ -170,6 +174,9 @@ class SimulatedBridge:
         seconds, and re-raises (as :class:`KrytenError`) the first failure of a channel task,
         e.g. a :class:`~kryten_actors.errors.PublishError` because the transport closed first.
         """
+        if self._tasks:
+            with suppress(KrytenError):  # the transport may be closed already
+                await self._process.down()
         tasks, self._tasks = self._tasks, []
         subscriptions = (self._subscription, self._say_subscription)
         self._subscription = self._say_subscription = None
@@ -204,6 +211,39 @@ class SimulatedBridge:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    # -- the bridge process restarting ---------------------------------------------------
+    async def go_down(self) -> None:
+        """The bridge process stops: ``disconnected`` + ``shutdown``; commands go unanswered
+        (no responder) until :meth:`come_back`. Channel activity goes on."""
+        async with self._lock:
+            await self._process.down()
+            subscription, self._subscription = self._subscription, None
+            if subscription is not None:
+                await subscription.unsubscribe()
+
+    async def come_back(self) -> None:
+        """A new bridge process: takes commands, announces itself and rejoins every channel
+        — ``rank -1``, the replayed chat history, the join data, the real rank."""
+        async with self._lock:
+            self._process.renew()
+            if self._subscription is None:
+                await self._take_commands()
+            await self._process.up(self._where)
+            for state in self._states.values():
+                await self._publish(state, state.join_burst())
+
+    async def restart(self) -> None:
+        """:meth:`go_down` then :meth:`come_back` (kryten-robot restarted by systemd)."""
+        await self.go_down()
+        await self.come_back()
+
+    async def _take_commands(self) -> None:
+        if self.profile == "kryten-robot":
+            handler, subject = self._on_robot_command, ROBOT_COMMAND_SUBJECT
+        else:
+            handler, subject = self._on_seed_command, f"{SEED_COMMAND_PREFIX}.>"
+        self._subscription = await self._transport.subscribe(subject, handler)
 
     @property
     def transport(self) -> Transport:

@@ -56,7 +56,16 @@ def no_effect(state: ChannelState, args: Args, rng: random.Random) -> ActionOutc
 
 
 def _kick_effects(state: ChannelState, name: str) -> list[Effect]:
-    return [*state.leave(name), state.server_whisper(f"{state.bot_name} kicked {name}")]
+    left = state.leave(name)
+    if not left:
+        return []  # CyTube says nothing about kicking someone who is not there
+    return [*left, state.server_whisper(f"{state.bot_name} kicked {name}")]
+
+
+def _flood(state: ChannelState) -> ActionOutcome | None:
+    """CyTube's ``cooldown`` when the bot's chat limiter drops this line (see scenario)."""
+    cooldown = state.chat_flood()
+    return None if cooldown is None else ActionOutcome([cooldown])
 
 
 def _ban_effects(state: ChannelState, name: str, reason: str) -> list[Effect]:
@@ -98,6 +107,8 @@ def _slash_command(state: ChannelState, text: str) -> list[Effect] | None:
 def say(state: ChannelState, args: Args, rng: random.Random) -> ActionOutcome:
     """``say``: the bot's line as a ``chatMsg`` (HTML-escaped); slash commands take effect."""
     text = str(require(args, "message", "msg", error="Missing message"))
+    if (flooded := _flood(state)) is not None:
+        return flooded
     effects = _slash_command(state, text)
     return ActionOutcome(effects if effects is not None else state.chat(state.bot_name, text))
 
@@ -106,6 +117,8 @@ def private_message(state: ChannelState, args: Args, rng: random.Random) -> Acti
     """``pm``: the ``pm`` event, or CyTube's ``errorMsg`` when the recipient is absent."""
     to = str(require(args, "to", "username", error="Missing to or msg"))
     text = str(require(args, "msg", "message", error="Missing to or msg"))
+    if (flooded := _flood(state)) is not None:
+        return flooded
     return ActionOutcome(state.private_message(state.bot_name, to, text))
 
 
@@ -115,12 +128,18 @@ def _target(args: Args) -> str:
 
 def mute(state: ChannelState, args: Args, rng: random.Random) -> ActionOutcome:
     """``mute``: ``setUserMeta`` and the ``[server]`` notice."""
-    return ActionOutcome(state.set_muted(_target(args), muted=True))
+    name = _target(args)
+    if (flooded := _flood(state)) is not None:
+        return flooded
+    return ActionOutcome(state.set_muted(name, muted=True))
 
 
 def shadow_mute(state: ChannelState, args: Args, rng: random.Random) -> ActionOutcome:
     """``smute``: like ``mute`` with ``smuted``."""
-    return ActionOutcome(state.set_muted(_target(args), muted=True, shadow=True))
+    name = _target(args)
+    if (flooded := _flood(state)) is not None:
+        return flooded
+    return ActionOutcome(state.set_muted(name, muted=True, shadow=True))
 
 
 def unmute(state: ChannelState, args: Args, rng: random.Random) -> ActionOutcome:
@@ -130,12 +149,18 @@ def unmute(state: ChannelState, args: Args, rng: random.Random) -> ActionOutcome
 
 def kick(state: ChannelState, args: Args, rng: random.Random) -> ActionOutcome:
     """``kick``: ``userLeave``, ``usercount``, ``[server] … kicked …``."""
-    return ActionOutcome(_kick_effects(state, _target(args)))
+    name = _target(args)
+    if (flooded := _flood(state)) is not None:
+        return flooded
+    return ActionOutcome(_kick_effects(state, name))
 
 
 def ban(state: ChannelState, args: Args, rng: random.Random) -> ActionOutcome:
     """``ban``: name-ban (``errorMsg`` if already banned)."""
-    return ActionOutcome(_ban_effects(state, _target(args), str(pick(args, "reason", default=""))))
+    name = _target(args)
+    if (flooded := _flood(state)) is not None:
+        return flooded
+    return ActionOutcome(_ban_effects(state, name, str(pick(args, "reason", default=""))))
 
 
 def unban(state: ChannelState, args: Args, rng: random.Random) -> ActionOutcome:
@@ -165,6 +190,14 @@ def set_channel_rank(state: ChannelState, args: Args, rng: random.Random) -> Act
     """``setChannelRank``: ``setUserRank``, or ``channelRankFail`` at or above the bot's rank."""
     name = _target(args)
     rank = float(require(args, "rank", error="Missing username or rank"))
+    guest = state.users.get(name)
+    if guest is not None and guest.rank == 0 and 1 <= rank < BOT_RANK:
+        # CyTube broadcasts the change, then says a guest's rank cannot be stored
+        msg = (
+            "The user you promoted is not a registered account.  Any rank changes are "
+            "temporary and not stored in the database."
+        )
+        return ActionOutcome([*state.set_rank(name, rank), Effect("channelRankFail", {"msg": msg})])
     if rank >= BOT_RANK or rank < 1:
         msg = (
             "Updating user rank failed: You can't promote someone to a rank equal or higher "

@@ -74,6 +74,8 @@ def add_video(state: ChannelState, args: Args, rng: random.Random) -> ActionOutc
             "See https://git.io/vpDLK for details."
         )
         return _queue_fail(message, media_type, media_id)
+    if state.queue_flood():
+        return _queue_fail("You are adding videos too quickly", media_type, media_id)
     if state.playlist.holds_media(media_id) and not state.options.get("allow_dupes", False):
         return _queue_fail("This item is already on the playlist", media_type, media_id)
     title, seconds = _lookup(media_type, media_id, rng)

@@ -11,7 +11,9 @@ the real bridge.
 from __future__ import annotations
 
 import random
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,12 @@ from kryten_actors.demo.presets import (
     MEDIA_LIBRARY,
     PERMISSIONS,
     USER_NAMES,
+)
+from kryten_actors.protocol.flood import (
+    CHAT_FLOOD,
+    QUEUE_FLOOD,
+    QUEUE_FLOOD_MODERATOR,
+    FloodLimiter,
 )
 
 __all__ = ["BOT_RANK", "SERVER_NAME", "ChannelState", "Poll", "SimUser", "emote_payload"]
@@ -134,6 +142,12 @@ class ChannelState:
     filters: dict[str, dict[str, Any]] = field(default_factory=dict)
     history: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=HISTORY_LENGTH))
     next_ban_id: int = 1
+    #: what CyTube's flood control reads (seconds); the bot's connection has one limiter
+    #: for chat lines, PMs and chat commands, and one for playlist adds
+    clock: Callable[[], float] = time.monotonic
+    chat_limiter: FloodLimiter = field(default_factory=FloodLimiter)
+    queue_limiter: FloodLimiter = field(default_factory=FloodLimiter)
+    flood_dropped: int = 0
 
     @classmethod
     def create(
@@ -233,6 +247,23 @@ class ChannelState:
                 Effect("changeMedia", self.playlist.change_media_payload()),
             ]
         return effects
+
+    # -- CyTube's flood control on the bot's connection -----------------------------------
+    def chat_flood(self) -> Effect | None:
+        """The ``cooldown`` CyTube answers when this chat line (or PM, or chat command) of
+        the bot is one too many for its limiter (20 at once, then 10/s); None if it passes."""
+        if self.chat_limiter.throttle(self.clock(), CHAT_FLOOD):
+            self.flood_dropped += 1
+            return Effect("cooldown", 1000 / CHAT_FLOOD.sustained)
+        return None
+
+    def queue_flood(self) -> bool:
+        """True when CyTube drops this playlist add of the bot for coming too fast."""
+        limit = QUEUE_FLOOD_MODERATOR if BOT_RANK >= 2 else QUEUE_FLOOD
+        if self.queue_limiter.throttle(self.clock(), limit):
+            self.flood_dropped += 1
+            return True
+        return False
 
     # -- users and chat ------------------------------------------------------------------
     def server_whisper(self, text: str) -> Effect:

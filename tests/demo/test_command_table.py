@@ -12,7 +12,7 @@ from kryten_actors.demo.scenario import ChannelState, SimUser
 from kryten_actors.errors import KrytenValidationError
 from tests.demo.conftest import load_jsonl
 
-_FLOOD = "CyTube's chat flood control (cooldown) is not simulated"
+_FLOOD = "the capture's flood lines were answered after later requests (async)"
 NOT_LIKE_THE_CAPTURE = {
     49: "CyTube's noflood answer to a malformed /rank is not simulated",
     **dict.fromkeys(range(51, 81), _FLOOD),
@@ -54,7 +54,10 @@ def test_actions_emit_the_captured_events() -> None:
     state = _capture_like_channel()
     rng = random.Random(1)
     differences = []
+    moment = [0.0]
+    state.clock = lambda: moment[0]  # CyTube's flood control runs on the capture's time
     for captured in _actions():
+        moment[0] = captured["t"]
         request = captured["request"]
         action = robot_action(request["command"])
         assert action is not None

@@ -73,9 +73,13 @@ def _request(
 async def test_replies_match_the_capture(memory: MemoryTransport, bridge: SimulatedBridge) -> None:
     """Replay every captured request in order; each reply equals the captured one, or its shape."""
     mismatches = []
+    moment = [0.0]
+    for state in bridge.states.values():  # CyTube's flood control runs on the capture's time
+        state.clock = lambda: moment[0]
     for captured in REQUESTS:
         if captured["seq"] in NOT_COMPARED:
             continue
+        moment[0] = captured["t"]
         request = captured["request"]
         body = request.encode() if isinstance(request, str) else request
         expected = captured["replies"][0]["body"] if captured["replies"] else None
