@@ -60,8 +60,8 @@ def _bridge_name(name: str) -> str:
 class FakeBridge:
     """A stand-in kryten-robot on a transport; ``attach`` to start it.
 
-    ``clock`` is what CyTube's flood control reads (set it to the harness's clock:
-    ``h.bridge.clock = h.clock``, so pacing and the limiter agree on time).
+    ``clock`` is what CyTube's flood control reads (``BotHarness`` passes its virtual
+    clock, so pacing and the limiter agree on time).
     """
 
     def __init__(self, *, clock: Clock | None = None, hostname: str = "fake-bridge") -> None:

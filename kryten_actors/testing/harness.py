@@ -15,6 +15,8 @@ and handler latencies move only when :meth:`BotHarness.advance` is called.
 
 from __future__ import annotations
 
+import asyncio
+
 import html
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -78,7 +80,7 @@ class BotHarness:
         self.clock = VirtualClock()
         self.transport = MemoryTransport()
         self.bot = Bot(self.config, actor=actor, transport=self.transport, clock=self.clock)
-        self.bridge = FakeBridge()
+        self.bridge = FakeBridge(clock=self.clock)  # CyTube's limiter on the virtual clock too
         self._quiescence = Quiescence(self.bot.system, self.clock)
         self._use_bridge = bridge and self.config.profile == "kryten-robot"
         self._timeout = timeout
@@ -187,6 +189,7 @@ class BotHarness:
         ``timeout`` real seconds when a handler is stuck.
         """
         self._require_running("idle")
+        await asyncio.sleep(0)  # a task the test just created (a send) starts first
         for _ in range(_MAX_ROUNDS):
             before = len(self.transport.published)
             await self.transport.settle(self._timeout)

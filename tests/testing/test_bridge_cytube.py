@@ -175,7 +175,6 @@ async def test_cytubes_refusals_raise_command_rejected_with_its_text(
 async def test_in_the_harness_a_restart_answers_no_replayed_line() -> None:
     Pinger.answered = []
     async with BotHarness(Pinger, channels=[CHANNEL], profile="kryten-robot") as h:
-        h.bridge.clock = h.clock
         room = await h.bridge.serve(CHANNEL, history=[("alice", "!ping old")])
         await h.idle()
         await h.bridge.say(CHANNEL, "alice", "!ping live")
@@ -193,7 +192,6 @@ async def test_in_the_harness_a_restart_answers_no_replayed_line() -> None:
 
 async def test_in_the_harness_fifty_lines_are_paced_exactly_to_cytubes_limit() -> None:
     async with BotHarness(ChannelActor, channels=[CHANNEL], profile="kryten-robot") as h:
-        h.bridge.clock = h.clock
         room = await h.bridge.serve(CHANNEL)
         await h.idle()
         channel = h.bot.channel(DOMAIN, CHANNEL)
@@ -226,7 +224,6 @@ class Inviter(ChannelActor):
 
 async def test_in_the_harness_a_handler_sees_cytubes_refusal() -> None:
     async with BotHarness(Inviter, channels=[CHANNEL], profile="kryten-robot") as h:
-        h.bridge.clock = h.clock
         room = await h.bridge.serve(CHANNEL)
         await h.idle()
         await h.bridge.say(CHANNEL, "alice", "!invite ghost")
