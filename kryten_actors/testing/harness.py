@@ -16,7 +16,6 @@ and handler latencies move only when :meth:`BotHarness.advance` is called.
 from __future__ import annotations
 
 import asyncio
-
 import html
 import time
 from collections.abc import Callable, Mapping, Sequence
