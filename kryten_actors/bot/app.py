@@ -18,6 +18,7 @@ from kryten_actors.bot.channels import ChannelActors
 from kryten_actors.bot.dead_letter_feed import DeadLetterFeed
 from kryten_actors.bot.health import HealthStatus, HealthSummary, package_version
 from kryten_actors.bot.health_report import HealthReporter
+from kryten_actors.bot.jetstream import JetStreamDelivery, start_jetstream
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
 from kryten_actors.bot.outbox import ChannelOutbox
@@ -136,6 +137,7 @@ class Bot:
         self.health_reporter = HealthReporter(self)
         self.profile_check: ProfileCheck | None = None
         self.dead_letter_feed: DeadLetterFeed | None = None
+        self.jetstream: JetStreamDelivery | None = None  # with delivery: jetstream
         self._state = "created"
         self._started_at = 0.0
         self._stop_requested: asyncio.Event | None = None
@@ -191,6 +193,7 @@ class Bot:
                         f"could not subscribe to the event subjects ({cause}); check the "
                         "NATS permissions of this user and that the server is reachable"
                     )
+                self.jetstream = await start_jetstream(self)
                 await self.bridges.start()
                 self.channels.on_new_binding = self.bridges.probe
                 await self._start_watchers()
@@ -240,15 +243,18 @@ class Bot:
                 await self.health_service.stop()
                 self.health_service = None
             self.channels.on_new_binding = None
+            if self.jetstream is not None:
+                await self.jetstream.stop_fetching()
             await self.bridges.stop()
-            # Not started when the first connect failed: then there is nothing to stop,
-            # and the connection error must reach the caller unchanged.
+            # Not started when the first connect failed: nothing to stop, the error stands.
             await self.channels.close()
             if self.system.running:
                 # the router first, so no new events arrive while the channels drain
                 with contextlib.suppress(KrytenValidationError):
                     await self.system.stop_child(ROUTER)
                 await self.system.stop()
+            if self.jetstream is not None:  # the mailboxes drained: their acks go out
+                await self.jetstream.close()
             # chat lines the handlers queued before they finished still go out
             await self.channels.close_outboxes(self.config.shutdown_timeout)
             # after the channels drained: the letters of the drain are published too
@@ -309,10 +315,15 @@ class Bot:
         Raises ``KrytenValidationError`` for a domain or channel name that a
         ``ChannelConfig`` would refuse, or when the channel is already running.
         """
-        return await self.channels.start(domain, channel, actor)
+        ref = await self.channels.start(domain, channel, actor)
+        if self.jetstream is not None:  # its events come from its consumer
+            await self.jetstream.open(domain, channel)
+        return ref
 
     async def leave_channel(self, domain: str, channel: str) -> None:
         """Stop serving a channel: its mailbox drains, then its actor stops."""
+        if self.jetstream is not None:
+            await self.jetstream.close_channel(domain, channel)
         await self.channels.stop(domain, channel)
 
     def _make_router(self) -> RouterActor:
@@ -331,6 +342,7 @@ class Bot:
             ),
             on_passive_channel=self.channels.activate,
             max_channels=self.config.max_channels,
+            subscribe=self.config.delivery == "core",
         )
 
     # --- commands and health -------------------------------------------------------------

@@ -157,10 +157,22 @@ class ChannelActor(Actor, ChannelCommands):
         coroutine that does the work: one coroutine less per event.)
         """
         if type(message) is EventDelivery:
+            if message.ack is not None:
+                return self._handle_acked(message)
             return self._handle(message)
         if type(message) is TimerCall:
             return self._timer(message)
         return self.on_message(message)
+
+    async def _handle_acked(self, delivery: EventDelivery) -> None:
+        # delivery: jetstream -- acknowledged once the handlers finished; a failure
+        # acknowledges it as a dead letter (EventDelivery.on_dead_letter)
+        ack = delivery.ack
+        assert ack is not None
+        if ack.redelivered and ack.skip(delivery.data):
+            return
+        await self._handle(delivery)
+        ack.done(delivery.data)
 
     async def _timer(self, call: TimerCall) -> Any:
         b = self._binding
@@ -209,8 +221,8 @@ class ChannelActor(Actor, ChannelCommands):
         if not b.owns(event):
             self._mismatch(event)
             return
-        if delivery.replay:
-            event.mark_replay()
+        if delivery.replay or delivery.ack is not None:
+            _mark(event, delivery)
         instr = b.instrumentation
         token = current_correlation.set(event.correlation_id)
         # what every log record of this event's handlers is about (observability.logs)
@@ -279,6 +291,14 @@ class ChannelActor(Actor, ChannelCommands):
         self.context.dead_letters.record(
             event, recipient=self.context.path, reason=CHANNEL_MISMATCH, error=error
         )
+
+
+def _mark(event: RawEvent, delivery: EventDelivery) -> None:
+    """Flag a replayed or possibly redelivered event for its handlers."""
+    if delivery.replay:
+        event.mark_replay()
+    if delivery.ack is not None and delivery.ack.redelivered:
+        event.mark_redelivered()
 
 
 _Handler = Callable[..., Awaitable[Any]]

@@ -96,6 +96,7 @@ from kryten_actors.config.bridge import BridgeConfig, ChatConfig, DownPolicy, Re
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig, TlsConfig
 from kryten_actors.config.control import ControlAction, ControlConfig
+from kryten_actors.config.jetstream import DeliveryMode, JetStreamConfig, RedeliveryPolicy
 from kryten_actors.config.kryten import ConfigSource, KrytenConfig, Profile, load_config
 from kryten_actors.config.mailbox import MailboxConfig, OverflowPolicy
 from kryten_actors.config.supervision import SupervisionConfig, SupervisionStrategy
@@ -108,13 +109,16 @@ __all__ = [
     "ConfigSource",
     "ControlAction",
     "ControlConfig",
+    "DeliveryMode",
     "DownPolicy",
+    "JetStreamConfig",
     "KrytenConfig",
     "MailboxConfig",
     "MetricsConfig",
     "NatsConfig",
     "OverflowPolicy",
     "Profile",
+    "RedeliveryPolicy",
     "ReplayPolicy",
     "SupervisionConfig",
     "SupervisionStrategy",
