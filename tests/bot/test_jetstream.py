@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, ClassVar
 
@@ -178,3 +179,36 @@ def test_consumer_names_are_valid_and_distinct() -> None:
     names = {consumer_name("bot", key) for key in ("cytu.be/a.b", "cytu.be/a_b", "x/a b")}
     assert len(names) == 3
     assert all(json.dumps(name).isascii() and "." not in name for name in names)
+
+
+class Slow(ChannelActor):
+    """Takes longer than ``ack_wait`` over its first event, so JetStream sends it again."""
+
+    seen: ClassVar[list[tuple[str, bool]]] = []
+
+    @on("chatMsg")
+    async def record(self, event: ChatMessageEvent) -> None:
+        type(self).seen.append((event.message, event.redelivered))
+        if len(type(self).seen) == 1:
+            await asyncio.sleep(1.6)  # the work itself: longer than ack_wait (1 s)
+
+
+@pytest.mark.parametrize("policy", ["skip", "mark"])
+async def test_a_redelivery_of_a_handled_event_is_skipped_or_marked(
+    nats_server_factory: NatsServerFactory, policy: str
+) -> None:
+    server = await nats_server_factory(jetstream=True)
+    actor: type[Slow] = type("S", (Slow,), {"seen": []})  # type: ignore[assignment]
+    config = js_config(server.url, [("cytu.be", "lounge")], ack_wait=1.0, redelivery=policy)
+    async with Bot(config, actor=actor) as bot:
+        await publish(server.url, [chat("seed", "once")])
+        js = bot.jetstream
+        assert js is not None
+        await wait_until(lambda: js.stats.redelivered == 1, what="the redelivery")
+        await wait_until(lambda: js.stats.acked + js.stats.duplicates_skipped == 2)
+    if policy == "skip":
+        assert actor.seen == [("once", False)]
+        assert js.stats.duplicates_skipped == 1
+    else:
+        assert actor.seen == [("once", False), ("once", True)]
+        assert js.stats.duplicates_skipped == 0
