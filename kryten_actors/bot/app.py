@@ -18,7 +18,7 @@ from kryten_actors.bot.channels import ChannelActors
 from kryten_actors.bot.dead_letter_feed import DeadLetterFeed
 from kryten_actors.bot.health import HealthStatus, HealthSummary, package_version
 from kryten_actors.bot.health_report import HealthReporter
-from kryten_actors.bot.jetstream import JetStreamDelivery, start_jetstream
+from kryten_actors.bot.jetstream import JetStreamDelivery, boot_channels, start_jetstream
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
 from kryten_actors.bot.outbox import ChannelOutbox
@@ -171,7 +171,7 @@ class Bot:
                     await self.transport.connect()
                 await self.system.start()
                 observe_runtime(self.system, self.instrumentation)
-                for ch in self.config.channels:
+                for ch in boot_channels(self.config):  # sharding assigns them itself
                     if self.config.passivate_after is None:
                         await self.channels.start(ch.domain, ch.channel, ch.actor)
                     else:

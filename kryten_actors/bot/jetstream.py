@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from kryten_actors.bot.delivery import correlation_of
 from kryten_actors.bot.router import RouterActor, RouterStats, domain_from_body
+from kryten_actors.bot.sharding import ShardCoordinator
 from kryten_actors.errors import KrytenConnectionError
 from kryten_actors.protocol.subjects import ParsedEventSubject, SubjectScheme
 from kryten_actors.runtime import DeadLetterReason
@@ -30,13 +31,14 @@ from kryten_actors.transport.nats_jetstream import ChannelConsumer, JetStreamLin
 
 if TYPE_CHECKING:
     from kryten_actors.bot.app import Bot
-    from kryten_actors.config import KrytenConfig
+    from kryten_actors.config import ChannelConfig, KrytenConfig
 
 __all__ = [
     "DuplicateWindow",
     "EventAck",
     "JetStreamDelivery",
     "JetStreamStats",
+    "boot_channels",
     "consumer_name",
     "start_jetstream",
 ]
@@ -171,13 +173,29 @@ class JetStreamDelivery:
         self.consumers: dict[str, ChannelConsumer] = {}
         self._discovery: list[Subscription] = []
         self._opening: dict[str, asyncio.Task[None]] = {}
+        #: the membership of this process when sharding is on, else None
+        self.shards: ShardCoordinator | None = None
 
-    async def start(self, channels: list[tuple[str, str]]) -> None:
-        """Ensure the stream, open the channels' consumers, watch for new channels."""
+    def consumer_name(self, key: str) -> str:
+        """The durable consumer of the channel whose routing key is ``key``."""
+        return consumer_name(self._config.service_name, key)
+
+    async def start(self, channels: list[ChannelConfig], bot: Bot) -> None:
+        """Ensure the stream, open the channels' consumers, watch for new channels.
+
+        With sharding, the channels are handed to the shard coordinator instead,
+        which opens the consumers of the channels this process owns.
+        """
         self._router = self._make_router()
         await self.link.start()
-        for domain, channel in channels:
-            await self.open(domain, channel)
+        if self._config.jetstream.sharding.enabled:
+            self.shards = ShardCoordinator(bot, self)
+            for ch in channels:
+                self.shards.add_channel(ch.domain, ch.channel, actor=ch.actor)
+            await self.shards.start()
+        else:
+            for ch in channels:
+                await self.open(ch.domain, ch.channel)
         if self._config.spawn_unknown_channels:
             for subject in self._scheme.event_subscriptions():
                 self._discovery.append(await self._transport.subscribe_frames(subject, self._spot))
@@ -214,10 +232,15 @@ class JetStreamDelivery:
         parsed = self._scheme.parse_event(subject)
         if parsed is None or parsed.key in self.consumers or parsed.key in self._opening:
             return None
+        if self.shards is not None and self.shards.knows(parsed.key):
+            return None
         if len(self.consumers) >= self._config.max_channels:
             return None
         domain = parsed.domain or domain_from_body(data)
         if not domain:
+            return None
+        if self.shards is not None:  # its owner serves it from its oldest retained event
+            self.shards.add_channel(domain, parsed.channel, from_start=True)
             return None
         task = asyncio.get_running_loop().create_task(self._open_spotted(domain, parsed))
         self._opening[parsed.key] = task
@@ -263,7 +286,12 @@ class JetStreamDelivery:
         self.link.ack(reply)
 
     async def stop_fetching(self) -> None:
-        """Stop every consumer's fetching; events already routed still get handled."""
+        """Stop every consumer's fetching; events already routed still get handled.
+
+        A shard member hands its channels over first (drained and acknowledged).
+        """
+        if self.shards is not None:
+            await self.shards.stop()
         for subscription in self._discovery:
             await subscription.unsubscribe()
         self._discovery.clear()
@@ -293,8 +321,14 @@ async def start_jetstream(bot: Bot) -> JetStreamDelivery | None:
         transport=bot.transport,
         config=config,
         scheme=bot.scheme,
-        make_router=bot._make_router,
+        make_router=bot._make_router,  # the bot's own router factory
         router_stats=bot.router_stats,
     )
-    await delivery.start([(ch.domain, ch.channel) for ch in config.channels])
+    await delivery.start(config.channels, bot)
     return delivery
+
+
+def boot_channels(config: KrytenConfig) -> list[ChannelConfig]:
+    """The configured channels the bot starts itself: none when sharding assigns them."""
+    sharded = config.delivery == "jetstream" and config.jetstream.sharding.enabled
+    return [] if sharded else config.channels

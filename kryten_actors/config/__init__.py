@@ -96,7 +96,12 @@ from kryten_actors.config.bridge import BridgeConfig, ChatConfig, DownPolicy, Re
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig, TlsConfig
 from kryten_actors.config.control import ControlAction, ControlConfig
-from kryten_actors.config.jetstream import DeliveryMode, JetStreamConfig, RedeliveryPolicy
+from kryten_actors.config.jetstream import (
+    DeliveryMode,
+    JetStreamConfig,
+    RedeliveryPolicy,
+    ShardingConfig,
+)
 from kryten_actors.config.kryten import ConfigSource, KrytenConfig, Profile, load_config
 from kryten_actors.config.mailbox import MailboxConfig, OverflowPolicy
 from kryten_actors.config.supervision import SupervisionConfig, SupervisionStrategy
@@ -120,6 +125,7 @@ __all__ = [
     "Profile",
     "RedeliveryPolicy",
     "ReplayPolicy",
+    "ShardingConfig",
     "SupervisionConfig",
     "SupervisionStrategy",
     "TlsConfig",

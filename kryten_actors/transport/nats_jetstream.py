@@ -193,6 +193,12 @@ class JetStreamLink:
             await client.publish(reply, b"")
         self.acks_sent += len(acks)
 
+    async def flush_acks(self) -> None:
+        """Send the queued acks now and wait until the server has them."""
+        client = _client(self._transport)
+        await self._send_acks(client)
+        await self._transport.flush()
+
     async def close(self) -> None:
         """Send every queued ack and wait until the server has them; stop the acker."""
         task, self._acker = self._acker, None

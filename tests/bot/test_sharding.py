@@ -1,0 +1,100 @@
+"""Sharding over JetStream KV leases: assignment, graceful handover, rendezvous hashing."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, ClassVar
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kryten_actors import Bot, ChannelActor, ChatMessageEvent, on
+from kryten_actors.bot.sharding import rendezvous_owner
+from tests.bot.conftest import bot_config
+from tests.bot.support import chat
+from tests.bot.test_jetstream import publish
+from tests.conftest import NatsServerFactory
+from tests.polling import wait_until
+
+ROOMS = [("cytu.be", f"room{i}") for i in range(24)]
+
+
+class Tally(ChannelActor):
+    """Records (member, channel, text) of every chat line."""
+
+    seen: ClassVar[list[tuple[str, str, str]]] = []
+    member: ClassVar[str] = ""
+
+    @on("chatMsg")
+    async def record(self, event: ChatMessageEvent) -> None:
+        type(self).seen.append((type(self).member, self.channel, event.message))
+
+
+def shard_config(url: str, member: str) -> Any:
+    return bot_config(
+        "seed",
+        ROOMS,
+        nats={"servers": [url]},
+        delivery="jetstream",
+        jetstream={"sharding": {"enabled": True, "lease_ttl": 2.0, "member": member}},
+        profile_check_after=None,
+    )
+
+
+def lines(numbers: range) -> list[tuple[str, bytes]]:
+    return [chat("seed", str(n), channel=room) for n in numbers for _, room in ROOMS]
+
+
+def owned(bot: Bot) -> set[str]:
+    assert bot.jetstream is not None
+    return set(bot.jetstream.consumers)
+
+
+async def test_two_members_split_the_channels_and_a_leaving_one_hands_over_losslessly(
+    nats_server_factory: NatsServerFactory,
+) -> None:
+    server = await nats_server_factory(jetstream=True)
+    seen: list[tuple[str, str, str]] = []
+    a_cls = type("A", (Tally,), {"seen": seen, "member": "a"})
+    b_cls = type("B", (Tally,), {"seen": seen, "member": "b"})
+    a = Bot(shard_config(server.url, "a"), actor=a_cls)
+    b = Bot(shard_config(server.url, "b"), actor=b_cls)
+    await a.start()
+    try:
+        await wait_until(lambda: len(owned(a)) == len(ROOMS), what="a alone owns every channel")
+        await b.start()
+        # b's arrival moves about half the channels, each exactly once
+        keys = {f"cytu.be/{room}" for _, room in ROOMS}
+        expected_b = {k for k in keys if rendezvous_owner(_lease(a, k), ["a", "b"]) == "b"}
+        await wait_until(lambda: owned(b) == expected_b, what="b owns its share")
+        await wait_until(lambda: owned(a) == keys - expected_b, what="a gave up b's share")
+        await publish(server.url, lines(range(5)))
+        await wait_until(lambda: len(seen) == 5 * len(ROOMS))
+        by_channel = {(channel, member) for member, channel, _ in seen}
+        assert len(by_channel) == len(ROOMS)  # one member per channel
+        await b.stop()  # b leaves: a takes everything back, nothing lost or repeated
+        await wait_until(lambda: len(owned(a)) == len(ROOMS), what="a owns everything again")
+        await publish(server.url, lines(range(5, 8)))
+        await wait_until(lambda: len(seen) == 8 * len(ROOMS))
+    finally:
+        await b.stop()
+        await a.stop()
+    counts = Counter((channel, text) for _, channel, text in seen)
+    assert set(counts.values()) == {1}
+    for _, room in ROOMS:
+        assert [t for _, c, t in seen if c == room] == [str(n) for n in range(8)]
+
+
+def _lease(bot: Bot, key: str) -> str:
+    assert bot.jetstream is not None
+    return bot.jetstream.consumer_name(key)
+
+
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=6, unique=True))
+def test_rendezvous_moves_only_the_channels_of_a_new_member(members: list[str]) -> None:
+    channels = [f"c{i}" for i in range(200)]
+    before = {c: rendezvous_owner(c, members) for c in channels}
+    after = {c: rendezvous_owner(c, [*members, "newcomer\x01"]) for c in channels}
+    for channel in channels:
+        assert after[channel] in {before[channel], "newcomer\x01"}
+    assert all(owner in members for owner in before.values())
