@@ -23,6 +23,7 @@ it holds the channel's lease, taken by compare-and-set:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -45,6 +46,7 @@ __all__ = ["ShardCoordinator", "ShardMember", "rendezvous_owner"]
 
 log = logging.getLogger("kryten_actors.bot.sharding")
 _FENCE_AFTER = 0.75  # of lease_ttl without a renewal: stop serving before the leases expire
+_CHUNK = 64  # leases claimed (and channels started) at once
 
 
 def rendezvous_owner(channel: str, members: Iterable[str]) -> str | None:
@@ -107,8 +109,9 @@ class ShardCoordinator:
         self.handovers = 0
         self.fenced = 0
         self._renewed = 0.0
-        self._task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+        self._lost: set[str] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
 
     def add_channel(
         self, domain: str, channel: str, *, actor: str | None = None, from_start: bool = False
@@ -123,77 +126,117 @@ class ShardCoordinator:
         return self._delivery.consumer_name(key) in self.known
 
     async def start(self) -> None:
-        """Join: take the leases this member should hold now, then renew in the background."""
+        """Join: take the leases this member should hold now, then keep them renewed."""
         await self.leases.start()
-        await self._round()
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        await self._renew()
+        await self._assign()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._renew_loop()), loop.create_task(self._assign_loop())]
 
-    async def _run(self) -> None:
+    async def _renew_loop(self) -> None:
         while True:
             await asyncio.sleep(self.period)  # the renewal period (a schedule, not a wait)
             try:
-                await self._round()
-            except Exception as exc:  # noqa: BLE001 -- the next round tries again
+                await self._renew()
+            except Exception as exc:  # noqa: BLE001 -- the next period tries again
                 log.warning("shard lease renewal failed: %r", exc)
             if self.owned and time.monotonic() - self._renewed > self.ttl * _FENCE_AFTER:
                 log.error("leases not renewed for %.1f s: stopping every channel", self.ttl)
-                self.fenced += 1
-                async with self._lock:
-                    for lease in list(self.owned):
-                        await self._drop(lease, release=False)
-
-    async def _round(self) -> None:
-        async with self._lock:
-            began = time.monotonic()
-            await self.leases.renew_member(self.member, self._report())
-            await self._renew()
-            self._renewed = began
-            members = await self.leases.members()
-            members.setdefault(self.member, {})
-            self.members = {m: _member(m, info) for m, info in members.items()}
-            for lease in list(self.owned):
-                if rendezvous_owner(lease, members) != self.member:
-                    await self._drop(lease, release=True)  # a graceful handover
-            for lease, channel in list(self.known.items()):
-                if lease in self.owned or rendezvous_owner(lease, members) != self.member:
-                    continue
-                revision = await self.leases.claim(lease, self.member)
-                if revision is not None:
-                    self.owned[lease] = revision
-                    self.claimed_at[lease] = time.time()
-                    await self._serve(channel)
+                for lease in list(self.owned):
+                    await self._lose(lease)
 
     async def _renew(self) -> None:
-        leases = list(self.owned.items())
+        """Renew the membership and every held lease; a lease found lost stops at once."""
+        began = time.monotonic()
+        await self.leases.renew_member(self.member, self._report())
+        held = list(self.owned.items())
         results = await asyncio.gather(
-            *(self.leases.renew(lease, self.member, rev) for lease, rev in leases),
+            *(self.leases.renew(lease, self.member, rev) for lease, rev in held),
             return_exceptions=True,
         )
-        for (lease, _), result in zip(leases, results, strict=True):
+        failed = False
+        for (lease, revision), result in zip(held, results, strict=True):
             if isinstance(result, LeaseLost):
-                log.warning("lost the lease of %s: stopping it", lease)
-                self.fenced += 1
-                await self._drop(lease, release=False)
+                if self.owned.get(lease) == revision:
+                    log.warning("lost the lease of %s: stopping it", lease)
+                    await self._lose(lease)
             elif isinstance(result, BaseException):
-                raise result
-            else:
+                failed = True
+            elif self.owned.get(lease) == revision:
                 self.owned[lease] = result
+        if not failed:
+            self._renewed = began
+
+    async def _lose(self, lease: str) -> None:
+        """Fencing: stop taking the channel's events now; its actor stops next round."""
+        self.owned.pop(lease, None)
+        self.claimed_at.pop(lease, None)
+        self.fenced += 1
+        self._lost.add(lease)
+        channel = self.known[lease]
+        await self._delivery.close_channel(channel.domain, channel.channel)
+        self._wake.set()
+
+    async def _assign_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.period):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._assign()
+            except Exception as exc:  # noqa: BLE001 -- the next round tries again
+                log.warning("shard assignment round failed: %r", exc)
+
+    async def _assign(self) -> None:
+        """Hand over what another member should serve; claim what this one should."""
+        bot = self._bot
+        for lease in list(self._lost):
+            self._lost.discard(lease)
+            if lease not in self.owned:
+                channel = self.known[lease]
+                await bot.channels.stop(channel.domain, channel.channel)
+        members = await self.leases.members()
+        members.setdefault(self.member, {})
+        self.members = {m: _member(m, info) for m, info in members.items()}
+        for lease in list(self.owned):
+            if rendezvous_owner(lease, members) != self.member:
+                await self._hand_over(lease)
+        wanted = [
+            lease
+            for lease in self.known
+            if lease not in self.owned and rendezvous_owner(lease, members) == self.member
+        ]
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            revisions = await asyncio.gather(
+                *(self.leases.claim(lease, self.member) for lease in chunk)
+            )
+            won = [(lease, rev) for lease, rev in zip(chunk, revisions, strict=True) if rev]
+            for lease, revision in won:
+                self.owned[lease] = revision
+                self.claimed_at[lease] = time.time()
+            await asyncio.gather(*(self._serve(self.known[lease]) for lease, _ in won))
 
     async def _serve(self, channel: _Channel) -> None:
         bot = self._bot
         await bot.channels.start(channel.domain, channel.channel, channel.actor)
         await self._delivery.open(channel.domain, channel.channel, from_start=channel.from_start)
 
-    async def _drop(self, lease: str, *, release: bool) -> None:
-        revision = self.owned.pop(lease, None)
-        self.claimed_at.pop(lease, None)
+    async def _hand_over(self, lease: str) -> None:
+        """Stop the channel here (drained, every ack at the server), then release it.
+
+        The lease stays held (and renewed) until then, so the next owner cannot start
+        the channel while its handlers still run here.
+        """
         channel = self.known[lease]
         await self._delivery.close_channel(channel.domain, channel.channel)
         await self._bot.channels.stop(channel.domain, channel.channel)
-        if release and revision is not None:
-            await self._delivery.link.flush_acks()  # the next owner starts after them
-            await self.leases.release(lease, revision)
-            self.handovers += 1
+        await self._delivery.link.flush_acks()  # the next owner starts after them
+        self.owned.pop(lease, None)
+        self.claimed_at.pop(lease, None)
+        await self.leases.release(lease, self.member)
+        self.handovers += 1
 
     def _report(self) -> dict[str, Any]:
         return {
@@ -207,17 +250,18 @@ class ShardCoordinator:
 
     async def stop(self) -> None:
         """Leave gracefully: hand every channel over (drained, acked), drop the membership."""
-        task, self._task = self._task, None
-        if task is not None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        async with self._lock:
-            for lease in list(self.owned):
-                await self._drop(lease, release=True)
-            try:
-                await self.leases.leave(self.member)
-            except Exception as exc:  # noqa: BLE001 -- it then expires after lease_ttl
-                log.warning("could not remove the membership lease: %r", exc)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        held = list(self.owned)
+        for start in range(0, len(held), _CHUNK):
+            chunk = held[start : start + _CHUNK]
+            await asyncio.gather(*(self._hand_over(lease) for lease in chunk))
+        try:
+            await self.leases.leave(self.member)
+        except Exception as exc:  # noqa: BLE001 -- it then expires after lease_ttl
+            log.warning("could not remove the membership lease: %r", exc)
 
 
 def _member(member: str, info: dict[str, Any]) -> ShardMember:

@@ -295,9 +295,9 @@ class ChannelConsumer:
             while True:
                 try:
                     messages = await sub.fetch(batch, timeout=_FETCH_WAIT)
-                except nats_errors.TimeoutError:
+                except TimeoutError:  # nats-py raises its own and asyncio's: no events
                     continue
-                except (nats_errors.Error, js_errors.Error) as exc:
+                except Exception as exc:  # noqa: BLE001 -- the fetching must never die
                     # a reconnect in progress, or the server is busy: ask again shortly
                     log.warning("fetching events of consumer %s failed: %r", self.name, exc)
                     await asyncio.sleep(_RETRY_DELAY)

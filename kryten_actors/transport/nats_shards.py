@@ -96,9 +96,15 @@ class ShardLeases:
         except js_errors.KeyWrongLastSequenceError as exc:
             raise LeaseLost(f"the lease of {channel} was lost") from exc
 
-    async def release(self, channel: str, revision: int) -> None:
-        """Give up a held lease (only if still at ``revision``); never raises for a lost one."""
+    async def release(self, channel: str, member: str) -> None:
+        """Give up ``member``'s lease of ``channel`` (a lease held by another is kept).
+
+        Never raises: a lease that cannot be released expires after ``ttl``.
+        """
+        key = f"owner.{channel}"
         try:
-            await self.kv.delete(f"owner.{channel}", last=revision)
+            entry = await self.kv.get(key)
+            if entry.value == member.encode():
+                await self.kv.delete(key, last=entry.revision)
         except (js_errors.Error, nats_errors.Error):
-            return  # lost already, or the server is away: the lease then expires
+            return  # gone already, taken meanwhile, or the server is away

@@ -2,10 +2,12 @@
 
     python -m tests.reliability.jetstream_bot '{"url": ..., "channels": N, "record": PATH}'
 
-Every handled chat line is appended to ``record`` as ``channel text redelivered pid``
+Every handled chat line is appended to ``record`` as ``channel text redelivered pid time``
 *before* the handler returns (so before its ack): a kill -9 loses no record of an event
-that was handled. Prints ``ready`` once consuming; on SIGTERM it stops gracefully and
-prints one JSON report.
+that was handled. A channel actor's start and stop add ``@start``/``@stop channel pid
+time`` lines (with sharding: when this process takes a channel over or hands it on).
+Prints ``ready`` once consuming; on SIGTERM it stops gracefully and prints one JSON
+report.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import dataclasses
 import json
 import os
 import sys
+import time
 from typing import Any, ClassVar
 
 from kryten_actors import Bot, ChannelActor, ChatMessageEvent, on
@@ -26,11 +29,18 @@ class Journal(ChannelActor):
     fd: ClassVar[int] = -1
     work: ClassVar[float] = 0.0
 
+    async def on_start(self) -> None:
+        os.write(self.fd, f"@start {self.channel} {os.getpid()} {time.time()}\n".encode())
+
+    async def on_stop(self) -> None:
+        os.write(self.fd, f"@stop {self.channel} {os.getpid()} {time.time()}\n".encode())
+
     @on("chatMsg")
     async def record(self, event: ChatMessageEvent) -> None:
         if self.work:
             await asyncio.sleep(self.work)
-        line = f"{self.channel} {event.message} {int(event.redelivered)} {os.getpid()}\n"
+        redelivered = int(event.redelivered)
+        line = f"{self.channel} {event.message} {redelivered} {os.getpid()} {time.time()}\n"
         os.write(self.fd, line.encode())
 
 

@@ -35,7 +35,9 @@ def handled(record: Path) -> list[tuple[str, int, bool, int]]:
     lines = record.read_text().splitlines() if record.exists() else []
     rows = []
     for line in lines:
-        channel, text, redelivered, pid = line.split()
+        if line.startswith("@"):
+            continue
+        channel, text, redelivered, pid, _ = line.split()
         rows.append((channel, int(text), redelivered == "1", int(pid)))
     return rows
 
