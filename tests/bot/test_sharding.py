@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kryten_actors import Bot, ChannelActor, ChatMessageEvent, on
 from kryten_actors.bot.sharding import rendezvous_owner
+from kryten_actors.cli.health import ask_health
 from tests.bot.conftest import bot_config
 from tests.bot.support import chat
 from tests.bot.test_jetstream import publish
@@ -68,6 +69,7 @@ async def test_two_members_split_the_channels_and_a_leaving_one_hands_over_lossl
         expected_b = {k for k in keys if rendezvous_owner(_lease(a, k), ["a", "b"]) == "b"}
         await wait_until(lambda: owned(b) == expected_b, what="b owns its share")
         await wait_until(lambda: owned(a) == keys - expected_b, what="a gave up b's share")
+        await check_health(server.url, a, {"a": len(keys - expected_b), "b": len(expected_b)})
         await publish(server.url, lines(range(5)))
         await wait_until(lambda: len(seen) == 5 * len(ROOMS))
         by_channel = {(channel, member) for member, channel, _ in seen}
@@ -83,6 +85,24 @@ async def test_two_members_split_the_channels_and_a_leaving_one_hands_over_lossl
     assert set(counts.values()) == {1}
     for _, room in ROOMS:
         assert [t for _, c, t in seen if c == room] == [str(n) for n in range(8)]
+
+
+async def check_health(url: str, bot: Bot, counts: dict[str, int]) -> None:
+    """health() and the micro service (what ``kryten-actors health`` shows) name the members."""
+
+    def reported() -> dict[str, int]:
+        delivery = bot.health().delivery
+        assert delivery is not None
+        return {m.member: len(m.channels) for m in delivery.members}
+
+    await wait_until(lambda: reported() == counts, what=f"members reported as {counts}")
+    assert bot.health_service is not None
+    reply = await ask_health(url, "kryten-actors", timeout=5.0, member=bot.health_service.id)
+    delivery = reply["delivery"]
+    assert delivery["member"] == "a"
+    assert {m["member"]: m["channel_count"] for m in delivery["members"]} == counts
+    assert delivery["consumers"] == counts["a"]
+    assert delivery["lag"] >= 0
 
 
 def _lease(bot: Bot, key: str) -> str:
