@@ -309,22 +309,21 @@ class Bot:
     # --- channels ------------------------------------------------------------------------
     async def join_channel(
         self, domain: str, channel: str, actor: type[ChannelActor] | str | None = None
-    ) -> ActorRef:
+    ) -> ActorRef | None:
         """Start serving a channel at runtime (also restarts one that ``failed``).
 
         Raises ``KrytenValidationError`` for a domain or channel name that a
         ``ChannelConfig`` would refuse, or when the channel is already running.
+        With sharding the channel joins every member: None when another one serves it.
         """
-        ref = await self.channels.start(domain, channel, actor)
         if self.jetstream is not None:  # its events come from its consumer
-            await self.jetstream.open(domain, channel)
-        return ref
+            return await self.jetstream.join(domain, channel, actor)
+        return await self.channels.start(domain, channel, actor)
 
     async def leave_channel(self, domain: str, channel: str) -> None:
         """Stop serving a channel: its mailbox drains, then its actor stops."""
-        if self.jetstream is not None:
-            await self.jetstream.close_channel(domain, channel)
-        await self.channels.stop(domain, channel)
+        leave = self.jetstream.leave if self.jetstream is not None else self.channels.stop
+        await leave(domain, channel)  # with JetStream: its consumer first
 
     def _make_router(self) -> RouterActor:
         return RouterActor(

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from kryten_actors.bot.delivery import correlation_of
 from kryten_actors.bot.router import RouterActor, RouterStats, domain_from_body
 from kryten_actors.bot.sharding import ShardCoordinator
-from kryten_actors.errors import KrytenConnectionError
+from kryten_actors.errors import KrytenConnectionError, KrytenValidationError
 from kryten_actors.protocol.subjects import ParsedEventSubject, SubjectScheme
 from kryten_actors.runtime import DeadLetterReason
 from kryten_actors.transport.base import Subscription, Transport
@@ -31,7 +31,10 @@ from kryten_actors.transport.nats_jetstream import ChannelConsumer, JetStreamLin
 
 if TYPE_CHECKING:
     from kryten_actors.bot.app import Bot
+    from kryten_actors.bot.channel import ChannelActor
+    from kryten_actors.bot.channels import ChannelActors
     from kryten_actors.config import ChannelConfig, KrytenConfig
+    from kryten_actors.runtime import ActorRef
 
 __all__ = [
     "DuplicateWindow",
@@ -145,6 +148,7 @@ class JetStreamDelivery:
         scheme: SubjectScheme,
         make_router: Callable[[], RouterActor],
         router_stats: RouterStats,
+        channels: ChannelActors,
     ) -> None:
         if not isinstance(transport, NatsTransport):
             raise KrytenConnectionError("delivery: jetstream needs the NATS transport")
@@ -155,6 +159,7 @@ class JetStreamDelivery:
         self._make_router = make_router
         self._router: RouterActor | None = None
         self._router_stats = router_stats
+        self._channels = channels
         self.link = JetStreamLink(
             transport,
             StreamSettings(
@@ -218,6 +223,31 @@ class JetStreamDelivery:
         except BaseException:
             self.consumers.pop(key, None)
             raise
+
+    async def join(
+        self, domain: str, channel: str, actor: type[ChannelActor] | str | None
+    ) -> ActorRef | None:
+        """``Bot.join_channel``: start the actor and its consumer, or (sharding) add the
+        channel for every member; None when another member serves it."""
+        if self.shards is not None:
+            if actor is not None and not isinstance(actor, str):
+                raise KrytenValidationError(
+                    "with sharding, join_channel takes the actor as 'module:Class' (every "
+                    "member must be able to import it), or None for the configured actor",
+                    [("actor", "not a 'module:Class' path")],
+                )
+            return await self.shards.join(domain, channel, actor)
+        ref = await self._channels.start(domain, channel, actor)
+        await self.open(domain, channel)
+        return ref
+
+    async def leave(self, domain: str, channel: str) -> None:
+        """``Bot.leave_channel``: stop the consumer, then the actor (drained, acked)."""
+        if self.shards is not None:
+            await self.shards.leave(domain, channel)
+            return
+        await self.close_channel(domain, channel)
+        await self._channels.stop(domain, channel)
 
     async def close_channel(self, domain: str, channel: str) -> None:
         """Stop consuming a channel (its consumer stays, for whoever serves it next)."""
@@ -323,6 +353,7 @@ async def start_jetstream(bot: Bot) -> JetStreamDelivery | None:
         scheme=bot.scheme,
         make_router=bot._make_router,  # the bot's own router factory
         router_stats=bot.router_stats,
+        channels=bot.channels,
     )
     await delivery.start(config.channels, bot)
     return delivery

@@ -34,13 +34,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kryten_actors.errors import KrytenError
+from kryten_actors.config import ChannelConfig
+from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.nats_shards import LeaseLost, ShardLeases
 
 if TYPE_CHECKING:
     from kryten_actors.bot.app import Bot
     from kryten_actors.bot.jetstream import JetStreamDelivery
+    from kryten_actors.runtime import ActorRef
 
 __all__ = ["ShardCoordinator", "ShardMember", "rendezvous_owner"]
 
@@ -102,7 +104,10 @@ class ShardCoordinator:
         self.period = sharding.lease_ttl / 4
         bucket = sharding.bucket or f"kryten_shards_{config.service_name}"
         self.leases = ShardLeases(bot.transport, bucket, sharding.lease_ttl)
-        self.known: dict[str, _Channel] = {}
+        self.static: dict[str, _Channel] = {}  # configured and spotted channels
+        self.registered: dict[str, _Channel] = {}  # joined at runtime, on any member
+        self.known: dict[str, _Channel] = {}  # both: the channels to assign
+        self.serving: dict[str, _Channel] = {}  # whose actor this member runs
         self.owned: dict[str, int] = {}  # lease key -> revision
         self.members: dict[str, ShardMember] = {}
         self.claimed_at: dict[str, float] = {}  # lease key -> time.time() of the claim
@@ -112,6 +117,7 @@ class ShardCoordinator:
         self._lost: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._assigning = asyncio.Lock()
 
     def add_channel(
         self, domain: str, channel: str, *, actor: str | None = None, from_start: bool = False
@@ -119,7 +125,38 @@ class ShardCoordinator:
         """Make a channel part of the assignment (it is claimed by its owner's next round)."""
         key = self._bot.scheme.channel_key(domain, channel)
         lease = self._delivery.consumer_name(key)
-        self.known.setdefault(lease, _Channel(domain, channel, lease, actor, from_start))
+        entry = self.static.setdefault(lease, _Channel(domain, channel, lease, actor, from_start))
+        self.known.setdefault(lease, entry)
+
+    async def join(self, domain: str, channel: str, actor: str | None) -> ActorRef | None:
+        """Add a channel for every member (``join_channel``); its ref if served here.
+
+        The channel goes into the shared registry, so its owner (by rendezvous hashing,
+        maybe another member) serves it; ``actor`` is a ``"module:Class"`` path every
+        member can import, or None for each member's configured actor.
+        """
+        ChannelConfig(domain=domain, channel=channel)  # refused like a configured one
+        key = self._bot.scheme.channel_key(domain, channel)
+        lease = self._delivery.consumer_name(key)
+        await self.leases.register(lease, {"domain": domain, "channel": channel, "actor": actor})
+        self.registered[lease] = self.known[lease] = _Channel(domain, channel, lease, actor)
+        await self._assign()
+        return self._bot.channels.table.refs.get(key)
+
+    async def leave(self, domain: str, channel: str) -> None:
+        """Remove a channel added with :meth:`join` from every member (``leave_channel``)."""
+        key = self._bot.scheme.channel_key(domain, channel)
+        lease = self._delivery.consumer_name(key)
+        if lease in self.static:
+            raise KrytenValidationError(
+                f"{domain}/{channel} is configured (or was seen on the bus): with sharding it "
+                "stays assigned to a member; remove it from the configuration of every member",
+                [("channel", "configured")],
+            )
+        await self.leases.unregister(lease)
+        self.registered.pop(lease, None)
+        self.known.pop(lease, None)
+        await self._assign()
 
     def knows(self, key: str) -> bool:
         """True when the channel with routing key ``key`` is part of the assignment."""
@@ -173,7 +210,7 @@ class ShardCoordinator:
         self.claimed_at.pop(lease, None)
         self.fenced += 1
         self._lost.add(lease)
-        channel = self.known[lease]
+        channel = self.serving[lease]
         await self._delivery.close_channel(channel.domain, channel.channel)
         self._wake.set()
 
@@ -189,18 +226,27 @@ class ShardCoordinator:
                 log.warning("shard assignment round failed: %r", exc)
 
     async def _assign(self) -> None:
+        async with self._assigning:
+            await self._assign_round()
+
+    async def _assign_round(self) -> None:
         """Hand over what another member should serve; claim what this one should."""
         bot = self._bot
         for lease in list(self._lost):
             self._lost.discard(lease)
-            if lease not in self.owned:
-                channel = self.known[lease]
+            channel = self.serving.pop(lease, None)
+            if lease not in self.owned and channel is not None:
                 await bot.channels.stop(channel.domain, channel.channel)
+        self.registered = {
+            lease: _Channel(info["domain"], info["channel"], lease, info.get("actor"))
+            for lease, info in (await self.leases.registered()).items()
+        }
+        self.known = {**self.registered, **self.static}
         members = await self.leases.members()
         members.setdefault(self.member, {})
         self.members = {m: _member(m, info) for m, info in members.items()}
         for lease in list(self.owned):
-            if rendezvous_owner(lease, members) != self.member:
+            if lease not in self.known or rendezvous_owner(lease, members) != self.member:
                 await self._hand_over(lease)
         wanted = [
             lease
@@ -220,6 +266,7 @@ class ShardCoordinator:
 
     async def _serve(self, channel: _Channel) -> None:
         bot = self._bot
+        self.serving[channel.lease] = channel
         await bot.channels.start(channel.domain, channel.channel, channel.actor)
         await self._delivery.open(channel.domain, channel.channel, from_start=channel.from_start)
 
@@ -229,7 +276,7 @@ class ShardCoordinator:
         The lease stays held (and renewed) until then, so the next owner cannot start
         the channel while its handlers still run here.
         """
-        channel = self.known[lease]
+        channel = self.serving.pop(lease)
         await self._delivery.close_channel(channel.domain, channel.channel)
         await self._bot.channels.stop(channel.domain, channel.channel)
         await self._delivery.link.flush_acks()  # the next owner starts after them
@@ -240,9 +287,7 @@ class ShardCoordinator:
 
     def _report(self) -> dict[str, Any]:
         return {
-            "channels": sorted(
-                f"{self.known[lease].domain}/{self.known[lease].channel}" for lease in self.owned
-            ),
+            "channels": sorted(f"{c.domain}/{c.channel}" for c in self.serving.values()),
             "lag": self._delivery.lag(),
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -254,6 +299,7 @@ class ShardCoordinator:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self._assigning.acquire()  # no round runs any more
         held = list(self.owned)
         for start in range(0, len(held), _CHUNK):
             chunk = held[start : start + _CHUNK]

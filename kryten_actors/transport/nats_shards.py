@@ -40,6 +40,7 @@ class ShardLeases:
         self.bucket = bucket
         self.ttl = ttl
         self._kv: KeyValue | None = None
+        self._registry: KeyValue | None = None
 
     async def start(self) -> None:
         """Create (or bind) the bucket."""
@@ -53,12 +54,32 @@ class ShardLeases:
             self._kv = await js.create_key_value(config)
         except js_errors.BadRequestError:
             self._kv = await js.key_value(self.bucket)  # exists with other settings
+        registry = api.KeyValueConfig(bucket=f"{self.bucket}_channels", history=1)
+        try:
+            self._registry = await js.create_key_value(registry)
+        except js_errors.BadRequestError:
+            self._registry = await js.key_value(registry.bucket)
 
     @property
     def kv(self) -> KeyValue:
         if self._kv is None:
             raise KrytenConnectionError("ShardLeases.start() was not called")
         return self._kv
+
+    async def register(self, channel: str, info: dict[str, Any]) -> None:
+        """Add a channel joined at runtime to the shared registry (no expiry)."""
+        assert self._registry is not None, "start() first"
+        await self._registry.put(channel, json.dumps(info).encode())
+
+    async def unregister(self, channel: str) -> None:
+        """Remove a channel from the shared registry."""
+        assert self._registry is not None, "start() first"
+        await self._registry.delete(channel)
+
+    async def registered(self) -> dict[str, dict[str, Any]]:
+        """Every channel in the shared registry."""
+        assert self._registry is not None, "start() first"
+        return await _values(self._registry, ">")
 
     async def renew_member(self, member: str, info: dict[str, Any]) -> None:
         """Write ``member.{member}`` (the membership lease) with ``info``."""
@@ -70,17 +91,8 @@ class ShardLeases:
 
     async def members(self) -> dict[str, dict[str, Any]]:
         """Every live member and what it last reported."""
-        watcher = await self.kv.watch("member.*", ignore_deletes=True)
-        found: dict[str, dict[str, Any]] = {}
-        try:
-            async for entry in watcher:
-                if entry is None:  # the end of the current values
-                    break
-                if entry.value:
-                    found[entry.key.removeprefix("member.")] = json.loads(entry.value)
-        finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]
-        return found
+        found = await _values(self.kv, "member.*")
+        return {key.removeprefix("member."): info for key, info in found.items()}
 
     async def claim(self, channel: str, member: str) -> int | None:
         """Take ``owner.{channel}`` if nobody holds it; its revision, or None."""
@@ -108,3 +120,18 @@ class ShardLeases:
                 await self.kv.delete(key, last=entry.revision)
         except (js_errors.Error, nats_errors.Error):
             return  # gone already, taken meanwhile, or the server is away
+
+
+async def _values(kv: KeyValue, keys: str) -> dict[str, dict[str, Any]]:
+    """The current JSON values of the ``keys`` (a key filter) of ``kv``."""
+    watcher = await kv.watch(keys, ignore_deletes=True)
+    found: dict[str, dict[str, Any]] = {}
+    try:
+        async for entry in watcher:
+            if entry is None:  # the end of the current values
+                break
+            if entry.value:
+                found[entry.key] = json.loads(entry.value)
+    finally:
+        await watcher.stop()  # type: ignore[no-untyped-call]
+    return found

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, ClassVar
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kryten_actors import Bot, ChannelActor, ChatMessageEvent, on
+from kryten_actors import Bot, ChannelActor, ChatMessageEvent, KrytenValidationError, on
 from kryten_actors.bot.sharding import rendezvous_owner
 from kryten_actors.cli.health import ask_health
 from tests.bot.conftest import bot_config
@@ -118,3 +119,32 @@ def test_rendezvous_moves_only_the_channels_of_a_new_member(members: list[str]) 
     for channel in channels:
         assert after[channel] in {before[channel], "newcomer\x01"}
     assert all(owner in members for owner in before.values())
+
+
+async def test_join_and_leave_channel_reach_every_member(
+    nats_server_factory: NatsServerFactory,
+) -> None:
+    server = await nats_server_factory(jetstream=True)
+    seen: list[tuple[str, str, str]] = []
+    a_cls = type("A", (Tally,), {"seen": seen, "member": "a"})
+    b_cls = type("B", (Tally,), {"seen": seen, "member": "b"})
+    async with (
+        Bot(shard_config(server.url, "a"), actor=a_cls) as a,
+        Bot(shard_config(server.url, "b"), actor=b_cls) as b,
+    ):
+        await wait_until(lambda: len(owned(a)) + len(owned(b)) == len(ROOMS))
+        rooms = [f"extra{i}" for i in range(6)]
+        for room in rooms:
+            await a.join_channel("cytu.be", room)  # joined on a, served by its owner
+        keys = {f"cytu.be/{room}" for room in rooms}
+        await wait_until(lambda: keys <= owned(a) | owned(b), what="the joined channels served")
+        assert not keys & owned(a) & owned(b)
+        assert keys & owned(b), "rendezvous gives b some of them (checked for these names)"
+        await publish(server.url, [chat("seed", "x", channel=room) for room in rooms])
+        await wait_until(lambda: len(seen) == len(rooms))
+        assert {channel for _, channel, _ in seen} == set(rooms)
+        for room in rooms:
+            await a.leave_channel("cytu.be", room)
+        await wait_until(lambda: not keys & (owned(a) | owned(b)), what="left everywhere")
+        with pytest.raises(KrytenValidationError, match="configured"):
+            await b.leave_channel("cytu.be", "room0")
