@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any, ClassVar
 
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 from kryten_actors import Bot, ChannelActor, ChatMessageEvent, KrytenValidationError, on
 from kryten_actors.bot.sharding import rendezvous_owner
 from kryten_actors.cli.health import ask_health
+from kryten_actors.config import NatsConfig
+from kryten_actors.transport.nats import NatsTransport
 from tests.bot.conftest import bot_config
 from tests.bot.support import chat
 from tests.bot.test_jetstream import publish
@@ -104,6 +107,12 @@ async def check_health(url: str, bot: Bot, counts: dict[str, int]) -> None:
     assert {m["member"]: m["channel_count"] for m in delivery["members"]} == counts
     assert delivery["consumers"] == counts["a"]
     assert delivery["lag"] >= 0
+    service = bot.health_service.id
+    async with NatsTransport(NatsConfig(servers=[url])) as client:
+        reply = await client.request(f"$SRV.INFO.kryten-actors.{service}", b"", timeout=5.0)
+    metadata = json.loads(reply.data)["metadata"]
+    assert metadata["delivery"] == "jetstream"
+    assert metadata["shard"] == "a"  # the micro service reports its shard member
 
 
 def _lease(bot: Bot, key: str) -> str:
@@ -148,3 +157,30 @@ async def test_join_and_leave_channel_reach_every_member(
         await wait_until(lambda: not keys & (owned(a) | owned(b)), what="left everywhere")
         with pytest.raises(KrytenValidationError, match="configured"):
             await b.leave_channel("cytu.be", "room0")
+
+
+async def test_unknown_channels_are_spotted_by_every_member_and_served_by_one(
+    nats_server_factory: NatsServerFactory,
+) -> None:
+    server = await nats_server_factory(jetstream=True)
+    seen: list[tuple[str, str, str]] = []
+    bots = []
+    for member in ("a", "b"):
+        config = shard_config(server.url, member).model_copy(
+            update={"channels": [], "spawn_unknown_channels": True}
+        )
+        actor = type(member.upper(), (Tally,), {"seen": seen, "member": member})
+        bots.append(Bot(config, actor=actor))
+    async with bots[0] as a, bots[1] as b:
+        await wait_until(lambda: a.jetstream is not None and len(a.jetstream.shards.members) == 2)
+        await publish(
+            server.url,
+            [chat("seed", str(n), channel=f"new{c}") for n in range(4) for c in range(10)],
+        )
+        await wait_until(lambda: len(seen) == 40, what="every spotted channel served")
+        assert not owned(a) & owned(b)
+        assert len(owned(a) | owned(b)) == 10
+    for c in range(10):
+        handled = [(m, t) for m, ch, t in seen if ch == f"new{c}"]
+        assert [t for _, t in handled] == ["0", "1", "2", "3"]  # from its first event, once
+        assert len({m for m, _ in handled}) == 1

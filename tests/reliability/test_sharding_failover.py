@@ -8,7 +8,8 @@ hands on a channel) is the evidence:
 * every event published is handled (0 lost); within each member every channel's
   events come in order; an event handled twice is flagged ``redelivered`` and was in
   flight at the kill;
-* a channel's handling never interleaves between members (one owner at a time);
+* a channel's handling never interleaves between members (one owner at a time), and
+  the survivors' own channels never pause longer than the failover bound;
 * a fourth process joins (the third live member, the killed one stays dead) and takes
   exactly the channels rendezvous hashing gives it (about a third), and the events
   published around that handover are handled exactly once.
@@ -17,6 +18,7 @@ hands on a channel) is the evidence:
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import time
 from collections import defaultdict
@@ -216,5 +218,16 @@ async def test_three_members_fail_over_a_killed_one_and_rebalance_onto_a_fourth(
         assert numbers == sorted(set(numbers)), f"{channel} out of order in {by_pid.get(pid)}"
     for channel, owners in runs.items():
         assert len(owners) == len(set(owners)), f"{channel} handled by {owners} in turns"
+    # the survivors' own channels kept going through the failover: no pause beyond it
+    kept = {c for c, m in expected_owners(names).items() if m != "m2"}
+    times: dict[str, list[float]] = defaultdict(list)
+    for channel, n, _, _, at in rows:
+        if channel in kept and n < PER_CHANNEL:
+            times[channel].append(at)
+    pause = max(b - a for stamps in times.values() for a, b in itertools.pairwise(stamps))
+    assert pause <= FAILOVER_BOUND, f"a survivor's channel paused {pause:.1f} s"
     duplicates = len(rows) - len(seen)
-    print(f"failover {failover:.2f} s; {len(moved)} moved to the newcomer; {duplicates} dups")
+    print(
+        f"failover {failover:.2f} s; longest survivor pause {pause:.2f} s; "
+        f"{len(moved)} moved to the newcomer; {duplicates} dups"
+    )
