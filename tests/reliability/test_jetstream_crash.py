@@ -1,7 +1,8 @@
 """``delivery: jetstream`` survives kill -9: every event handled at least once, in order.
 
 5,000 events over 100 channels are published in chunks while a bot handles them; once
-it handled a fifth of them it is killed (SIGKILL: no ack leaves after that), the rest
+it handled a fifth of them, and while it has events in flight, it is frozen (SIGSTOP)
+and killed (SIGKILL: no ack leaves after that), the rest
 are published while no bot runs, and a fresh process takes over the durable consumers.
 The handlers' record (written before each ack) must then hold every event; within each
 process every channel's events come in order; and an event handled twice has its
@@ -11,6 +12,7 @@ second handling flagged ``event.redelivered``.
 from __future__ import annotations
 
 import json
+import signal
 from collections import defaultdict
 from pathlib import Path
 
@@ -27,6 +29,7 @@ CHANNELS = 100
 PER_CHANNEL = 50  # 5,000 events
 CHUNK = 500
 KILL_AFTER = 1_000  # handled events
+IN_FLIGHT = 100  # events published but not handled when the bot is killed, at least
 WORK = 0.002  # seconds per event: the bot falls behind, so events are in flight at the kill
 
 
@@ -57,16 +60,22 @@ async def test_kill_9_mid_stream_then_restart_loses_nothing_and_keeps_order(
     async with NatsTransport(NatsConfig(servers=[server.url])) as publisher:
         async with ChildProcess("tests.reliability.jetstream_bot", plan) as first:
             await first.expect("ready", within=60)
+            assert first.process is not None
             sent = 0
-            while len(handled(record)) < KILL_AFTER:
-                assert sent < len(events), "the bot handled too little to be killed mid-stream"
+            while True:
+                assert sent < len(events), "the bot was never caught with events in flight"
                 for subject, body in events[sent : sent + CHUNK]:
                     await publisher.publish(subject, body)
                 sent += CHUNK
                 await publisher.flush()
-                goal = min(KILL_AFTER, sent // 2)
+                goal = min(KILL_AFTER, sent - CHUNK // 2)
                 await wait_until(lambda goal=goal: len(handled(record)) >= goal, within=60)
-            assert first.process is not None
+                # frozen (SIGSTOP) while it still has events to handle, then killed
+                first.process.send_signal(signal.SIGSTOP)
+                now = len(handled(record))
+                if now >= KILL_AFTER and now < sent - IN_FLIGHT:
+                    break
+                first.process.send_signal(signal.SIGCONT)
             first.process.kill()
             assert await first.wait(within=10) != 0
         killed_at = len(handled(record))
