@@ -28,6 +28,7 @@ BENCHMARKS = (
     "supervision",
     "tracing_overhead",
     "health",
+    "jetstream",
 )
 _CASE_TIMEOUT = 600.0
 
@@ -60,7 +61,7 @@ async def _run_benchmark(name: str, quick: bool, write: bool) -> None:
     load_at_start = os.getloadavg()
     results = []
     started = time.monotonic()
-    async with NatsServer() as server:
+    async with NatsServer(**getattr(module, "SERVER", {})) as server:
         for index, planned in enumerate(specs, 1):
             spec = {**planned, "url": server.url, "quick": quick}
             print(f"[{name} {index}/{len(specs)}] {_label(spec)}", file=sys.stderr, flush=True)

@@ -11,6 +11,10 @@ stalls another.
 ``KRYTEN_PROFILE`` (default ``kryten-robot``) must be the bridge's profile; the simulated
 bridge (``examples/simulated_bridge.py``) uses the same variable and default. With
 another bridge's profile the bot receives nothing, and says so after 30 s.
+
+``KRYTEN_SHARDING=on`` runs it as one of several processes sharing the channels
+(``delivery: jetstream`` with sharding; the NATS server needs JetStream): start it as
+often as you like, e.g. ``docker compose up sharded-bot`` (3 replicas).
 """
 
 from __future__ import annotations
@@ -72,6 +76,7 @@ class StatsActor(ChannelActor):
 def make_config() -> dict[str, object]:
     """The bot's config, from the environment (defaults suit a local demo)."""
     channels = os.environ.get("CYTUBE_CHANNELS", "cytu.be/lounge,cytu.be/movies")
+    sharded = os.environ.get("KRYTEN_SHARDING", "off") == "on"
     return {
         "profile": os.environ.get("KRYTEN_PROFILE", "kryten-robot"),
         "service_name": "multi-channel-bot",
@@ -80,6 +85,8 @@ def make_config() -> dict[str, object]:
             {"domain": domain, "channel": channel}
             for domain, _, channel in (item.partition("/") for item in channels.split(","))
         ],
+        "delivery": "jetstream" if sharded else "core",
+        "jetstream": {"sharding": {"enabled": sharded}},
     }
 
 

@@ -25,7 +25,11 @@ from kryten_actors.protocol.subjects import scheme_for
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 COMPOSE: Final = ROOT / "compose.yaml"
-PYTHON_SERVICES: Final = {"bridge": "simulated_bridge.py", "bot": "multi_channel_bot.py"}
+PYTHON_SERVICES: Final = {
+    "bridge": "simulated_bridge.py",
+    "bot": "multi_channel_bot.py",
+    "sharded-bot": "multi_channel_bot.py",
+}
 # Variables of the container plumbing (uv, Python, OpenTelemetry), not the examples'.
 PLUMBING: Final = re.compile(r"^(UV_|PYTHON|OTEL_)")
 ENV_READ: Final = re.compile(r"""os\.environ(?:\.get\(|\[)\s*["']([A-Z0-9_]+)["']""")
@@ -169,3 +173,19 @@ def test_nats_box_reaches_the_server(services: dict[str, dict[str, Any]]) -> Non
     box = services["nats-box"]
     assert box["image"].split(":")[0] == "natsio/nats-box"
     assert urlsplit(env_of(box)["NATS_URL"]).hostname == "nats"
+
+
+def test_the_sharded_bot_runs_three_members_on_jetstream(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sharded = services["sharded-bot"]
+    assert sharded["deploy"]["replicas"] == 3
+    assert "-js" in command_of(services["nats"])
+    env = env_of(sharded)
+    for key in ("NATS_URL", "KRYTEN_PROFILE", "CYTUBE_CHANNELS"):
+        assert env[key] == env_of(services["bridge"])[key], key
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    config = KrytenConfig.from_dict(load_example("multi_channel_bot.py").make_config())
+    assert config.delivery == "jetstream"
+    assert config.jetstream.sharding.enabled

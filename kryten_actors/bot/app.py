@@ -17,6 +17,7 @@ from kryten_actors.bot.channels import ChannelActors
 from kryten_actors.bot.dead_letter_feed import DeadLetterFeed
 from kryten_actors.bot.health import HealthStatus, HealthSummary, package_version
 from kryten_actors.bot.health_report import HealthReporter
+from kryten_actors.bot.jetstream import JetStreamDelivery, boot_channels, start_jetstream
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
 from kryten_actors.bot.outbox import ChannelOutbox
@@ -26,6 +27,7 @@ from kryten_actors.bot.sender import CommandSender
 from kryten_actors.bot.service import start_bot_service
 from kryten_actors.bot.shutdown_signals import ShutdownSignals
 from kryten_actors.bot.task_leaks import DETECTOR as LEAKS
+from kryten_actors.bot.watchers import start_watchers
 from kryten_actors.config import KrytenConfig, load_config
 from kryten_actors.errors import KrytenConnectionError, KrytenError, KrytenValidationError
 from kryten_actors.observability.instrumentation import (
@@ -138,6 +140,7 @@ class Bot:
         self.profile_check: ProfileCheck | None = None
         self.dead_letter_feed: DeadLetterFeed | None = None
         self._watches_tasks = False  # installed the debug-mode task leak detector
+        self.jetstream: JetStreamDelivery | None = None  # with delivery: jetstream
         self._state = "created"
         self._started_at = 0.0
         self._stop_requested: asyncio.Event | None = None
@@ -172,7 +175,7 @@ class Bot:
                     await self.transport.connect()
                 await self.system.start()
                 observe_runtime(self.system, self.instrumentation)
-                for ch in self.config.channels:
+                for ch in boot_channels(self.config):  # sharding assigns them itself
                     if self.config.passivate_after is None:
                         await self.channels.start(ch.domain, ch.channel, ch.actor)
                     else:
@@ -194,9 +197,10 @@ class Bot:
                         f"could not subscribe to the event subjects ({cause}); check the "
                         "NATS permissions of this user and that the server is reachable"
                     )
+                self.jetstream = await start_jetstream(self)
                 await self.bridges.start()
                 self.channels.on_new_binding = self.bridges.probe
-                await self._start_watchers()
+                await start_watchers(self)
                 self.health_service = await start_bot_service(self)
             except BaseException:
                 await self._teardown()
@@ -215,33 +219,15 @@ class Bot:
             self._state = "stopping"
             await self._teardown()
 
-    async def _start_watchers(self) -> None:
-        """The optional parts: dead letters on NATS, the wrong-profile check."""
-        if self.config.publish_dead_letters:
-            self.dead_letter_feed = DeadLetterFeed(
-                transport=self.transport,
-                letters=self.system.dead_letters,
-                bot=self.config.service_name,
-                scheme=self.scheme,
-            )
-            await self.dead_letter_feed.start()
-        if self.config.profile_check_after is not None:
-            self.profile_check = ProfileCheck(
-                transport=self.transport,
-                config=self.config,
-                own_events=lambda: self.router_stats.routed,
-                after=self.config.profile_check_after,
-            )
-            await self.profile_check.start()
-
     async def _teardown(self) -> None:
         try:
             if self.profile_check is not None:
                 await self.profile_check.stop()
             self.channels.on_new_binding = None
+            if self.jetstream is not None:
+                await self.jetstream.stop_fetching()
             await self.bridges.stop()
-            # Not started when the first connect failed: then there is nothing to stop,
-            # and the connection error must reach the caller unchanged.
+            # Not started when the first connect failed: nothing to stop, the error stands.
             await self.channels.close()
             if self.system.running:
                 # the router first, so no new events arrive while the channels drain
@@ -253,6 +239,8 @@ class Bot:
             if self.health_service is not None:
                 await self.health_service.stop()
                 self.health_service = None
+            if self.jetstream is not None:  # the mailboxes drained: their acks go out
+                await self.jetstream.close()
             # chat lines the handlers queued before they finished still go out
             await self.channels.close_outboxes(self.config.shutdown_timeout)
             # after the channels drained: the letters of the drain are published too
@@ -312,17 +300,21 @@ class Bot:
     # --- channels ------------------------------------------------------------------------
     async def join_channel(
         self, domain: str, channel: str, actor: ActorSource | str | None = None
-    ) -> ActorRef:
+    ) -> ActorRef | None:
         """Start serving a channel at runtime (also restarts one that ``failed``).
 
         Raises ``KrytenValidationError`` for a domain or channel name that a
         ``ChannelConfig`` would refuse, or when the channel is already running.
+        With sharding the channel joins every member: None when another one serves it.
         """
+        if self.jetstream is not None:  # its events come from its consumer
+            return await self.jetstream.join(domain, channel, actor)
         return await self.channels.start(domain, channel, actor)
 
     async def leave_channel(self, domain: str, channel: str) -> None:
         """Stop serving a channel: its mailbox drains, then its actor stops."""
-        await self.channels.stop(domain, channel)
+        leave = self.jetstream.leave if self.jetstream is not None else self.channels.stop
+        await leave(domain, channel)  # with JetStream: its consumer first
 
     def _make_router(self) -> RouterActor:
         return RouterActor(
@@ -340,6 +332,7 @@ class Bot:
             ),
             on_passive_channel=self.channels.activate,
             max_channels=self.config.max_channels,
+            subscribe=self.config.delivery == "core",
         )
 
     # --- commands and health -------------------------------------------------------------

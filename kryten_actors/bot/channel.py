@@ -214,6 +214,8 @@ class ChannelActor(Actor, ChannelCommands):
         coroutine that does the work: one coroutine less per event.)
         """
         if type(message) is EventDelivery:
+            if message.ack is not None:
+                return self._handle_acked(message)
             if _LEAKS.active:  # asyncio debug mode only
                 return self._handle_watched(message)
             return self._handle(message)
@@ -224,6 +226,16 @@ class ChannelActor(Actor, ChannelCommands):
     async def _handle_watched(self, delivery: EventDelivery) -> None:
         with _LEAKS.watch(f"{type(self).__name__} handling {delivery.event!r}"):
             await self._handle(delivery)
+
+    async def _handle_acked(self, delivery: EventDelivery) -> None:
+        # delivery: jetstream -- acknowledged once the handlers finished; a failure
+        # acknowledges it as a dead letter (EventDelivery.on_dead_letter)
+        ack = delivery.ack
+        assert ack is not None
+        if ack.redelivered and ack.skip(delivery.data):
+            return
+        await (self._handle_watched(delivery) if _LEAKS.active else self._handle(delivery))
+        ack.done(delivery.data)
 
     async def _timer(self, call: TimerCall) -> Any:
         b = self._binding
@@ -272,8 +284,8 @@ class ChannelActor(Actor, ChannelCommands):
         if not b.owns(event):
             self._mismatch(event)
             return
-        if delivery.replay:
-            event.mark_replay()
+        if delivery.replay or delivery.ack is not None:
+            _mark(event, delivery)
         if type(event) in _CHAT_LIKE:
             event.attach_replies(b.outbox)  # type: ignore[attr-defined]
         instr = b.instrumentation
@@ -344,6 +356,14 @@ class ChannelActor(Actor, ChannelCommands):
         self.context.dead_letters.record(
             event, recipient=self.context.path, reason=CHANNEL_MISMATCH, error=error
         )
+
+
+def _mark(event: RawEvent, delivery: EventDelivery) -> None:
+    """Flag a replayed or possibly redelivered event for its handlers."""
+    if delivery.replay:
+        event.mark_replay()
+    if delivery.ack is not None and delivery.ack.redelivered:
+        event.mark_redelivered()
 
 
 _Handler = Callable[..., Awaitable[Any]]

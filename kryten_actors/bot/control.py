@@ -89,7 +89,7 @@ class ChannelControl:
         bot = self._bot
         if action == "join":
             ref = await bot.join_channel(domain, channel)
-            return ref.state.value
+            return ref.state.value if ref is not None else "served by another shard member"
         if action == "leave":
             await bot.leave_channel(domain, channel)
             return "left"

@@ -5,8 +5,30 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-__all__ = ["EventDelivery", "EventPreview"]
+__all__ = ["Acknowledgement", "EventDelivery", "EventPreview", "correlation_of"]
+
+
+class Acknowledgement(Protocol):
+    """How an event from a durable source (JetStream) is settled once processed."""
+
+    @property
+    def redelivered(self) -> bool:
+        """True when the event may have been handled before (a redelivery)."""
+        ...
+
+    def skip(self, data: bytes) -> bool:
+        """True when the event is a duplicate to drop (it is then acknowledged)."""
+        ...
+
+    def done(self, data: bytes) -> None:
+        """The handlers finished: acknowledge the event."""
+        ...
+
+    def dead(self, reason: str) -> None:
+        """The event became a dead letter for ``reason``: acknowledge it, or not."""
+        ...
 
 
 class EventDelivery:
@@ -15,10 +37,11 @@ class EventDelivery:
     It is also the :class:`~kryten_actors.transport.base.InboundMessage` it came in
     (``delivery.message`` is the delivery itself), so nothing else is allocated per
     event. ``event`` is the subject's event token; ``enqueued_at`` the clock time the
-    router handed it over; ``replay`` is true for chat history CyTube replayed on a join.
+    router handed it over; ``replay`` is true for chat history CyTube replayed on a join;
+    ``ack`` settles an event of a durable source (``delivery: jetstream``), else None.
     """
 
-    __slots__ = ("data", "enqueued_at", "event", "headers", "replay", "subject")
+    __slots__ = ("ack", "data", "enqueued_at", "event", "headers", "replay", "subject")
 
     def __init__(  # noqa: PLR0917 - built once per event on the hot path: positional
         self,
@@ -28,6 +51,7 @@ class EventDelivery:
         event: str,
         enqueued_at: float,
         replay: bool = False,
+        ack: Acknowledgement | None = None,
     ) -> None:
         self.subject = subject
         self.data = data
@@ -35,6 +59,7 @@ class EventDelivery:
         self.event = event
         self.enqueued_at = enqueued_at
         self.replay = replay
+        self.ack = ack
 
     def __repr__(self) -> str:
         return f"EventDelivery(subject={self.subject!r}, bytes={len(self.data)})"
@@ -54,13 +79,18 @@ class EventDelivery:
         """Size of the body (what ``mailbox.max_bytes`` counts)."""
         return len(self.data)
 
+    def on_dead_letter(self, reason: str) -> None:
+        """Called by the dead letters when this event becomes one: settle it."""
+        if self.ack is not None:
+            self.ack.dead(reason)
+
     def preview(self, limit: int) -> tuple[EventPreview, int]:
         """What a dead letter keeps of this event: at most ``limit`` bytes of body."""
         data = self.data
         headers = self.headers
         trace = {k: headers[k] for k in _TRACE_HEADERS if k in headers} if headers else None
         preview = EventPreview(
-            self.subject, self.event, data[:limit], len(data), trace or None, _correlation(data)
+            self.subject, self.event, data[:limit], len(data), trace or None, correlation_of(data)
         )
         return preview, len(data)
 
@@ -69,7 +99,7 @@ _TRACE_HEADERS = ("traceparent", "tracestate")
 _CORRELATION = re.compile(rb'"correlation_id"\s*:\s*"([0-9A-Za-z._:-]{1,64})"')
 
 
-def _correlation(data: bytes) -> str | None:
+def correlation_of(data: bytes) -> str | None:
     """The correlation ID a (possibly broken or huge) envelope names, if any."""
     found = _CORRELATION.search(data)
     return found.group(1).decode() if found else None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict
 
+from kryten_actors.bot.health_delivery import DeliveryHealth
 from kryten_actors.runtime import ActorState, ActorStats
 
 if TYPE_CHECKING:
@@ -105,6 +106,8 @@ class HealthStatus(BaseModel):
     stalls: int = 0
     dead_letters: dict[str, int]
     router: dict[str, int]
+    delivery: DeliveryHealth | None = None
+    """``delivery: jetstream`` only: the stream, the acks, the shard members."""
 
 
 class ChannelHealth(BaseModel):
@@ -188,6 +191,8 @@ class HealthSummary(BaseModel):
     control: bool
     trace_ui: str | None
     trace_service: str
+    delivery: DeliveryHealth | None = None
+    """``delivery: jetstream`` only: the stream, the acks, the shard members (counts)."""
 
 
 def seed_state(lifecycle: str, *, connected: bool, router_failed: bool) -> str:

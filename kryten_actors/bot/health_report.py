@@ -28,6 +28,7 @@ from kryten_actors.bot.health import (
     package_version,
     seed_state,
 )
+from kryten_actors.bot.health_delivery import delivery_health
 from kryten_actors.bot.letters import channel_of
 from kryten_actors.runtime import ActorRef, ActorState, DeadLetter, RuntimeEvent
 
@@ -222,6 +223,7 @@ class HealthReporter:
             control=self.control_enabled,
             trace_ui=config.tracing.ui_url,
             trace_service=config.effective_service_name,
+            delivery=delivery_health(bot.jetstream, full=False),
         )
 
     def worst(self, entries: Sequence[ChannelEntry], count: int) -> list[ChannelHealth]:
@@ -322,6 +324,7 @@ class HealthReporter:
             stalls=self.stalls(),
             dead_letters=dict(bot.system.dead_letters.counts),
             router=dataclasses.asdict(router),
+            delivery=delivery_health(bot.jetstream, full=True),
         )
 
 

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from kryten_actors.bot.delivery import EventDelivery
+from kryten_actors.bot.delivery import Acknowledgement, EventDelivery
 from kryten_actors.bot.tap import REPLAY, SKIP, observe
 from kryten_actors.errors import MailboxFull
 from kryten_actors.observability.instrumentation import Instrumentation
@@ -116,6 +116,7 @@ class RouterActor(Actor):
         on_unknown_channel: UnknownChannelHook | None = None,
         on_passive_channel: ActivationHook | None = None,
         max_channels: int = 10_000,
+        subscribe: bool = True,
     ) -> None:
         self._transport = transport
         self._scheme = scheme
@@ -130,6 +131,7 @@ class RouterActor(Actor):
         self._on_passive = on_passive_channel
         self._instrumentation = instrumentation
         self._max_channels = max_channels
+        self._subscribe = subscribe
         self._cap_warned = False
         self._subscriptions: list[Subscription] = []
         self._parsed: dict[str, ParsedEventSubject] = {}
@@ -139,7 +141,11 @@ class RouterActor(Actor):
         """Subscribe; returns once every subscription is registered at the server.
 
         If it raises (the bus is unreachable), the supervisor restarts the router.
+        With ``subscribe=False`` (``delivery: jetstream``) events come from the
+        channels' consumers through :meth:`route_frame` instead.
         """
+        if not self._subscribe:
+            return
         transport = self._transport
         for subject in self._scheme.event_subscriptions():
             if isinstance(transport, FrameSource):
@@ -166,12 +172,18 @@ class RouterActor(Actor):
             await pause
 
     def route_frame(
-        self, subject: str, data: bytes, headers: Mapping[str, str] | None
+        self,
+        subject: str,
+        data: bytes,
+        headers: Mapping[str, str] | None,
+        ack: Acknowledgement | None = None,
     ) -> Awaitable[None] | None:
         """Deliver one event to its channel's mailbox; never raises.
 
         Returns None, or an awaitable the transport awaits before the next event:
         a turn for the actors when a mailbox fills up, or room under ``block``.
+        ``ack`` (a durable source's) travels with the event to its handlers; when the
+        event is not routed (``stats.routed`` unchanged) the caller settles it.
         """
         stats = self.stats
         stats.received += 1
@@ -205,7 +217,7 @@ class RouterActor(Actor):
                 stats.replayed_skipped += 1
                 return None
             replay = seen == REPLAY
-        delivery = EventDelivery(subject, data, headers, parsed.event, self._now(), replay)
+        delivery = EventDelivery(subject, data, headers, parsed.event, self._now(), replay, ack)
         if self._block and not ref.fits(delivery):
             return self._put(ref, delivery, parsed)
         try:

@@ -38,8 +38,18 @@ async def start_bot_service(bot: Bot) -> HealthService | None:
             "framework": FRAMEWORK,
             "profile": bot.config.profile,
             "control": "on" if control.enabled else "off",
+            **_delivery_metadata(bot),
         },
     )
     reporter.instance = service.id
     reporter.control_enabled = control.enabled
     return service
+
+
+def _delivery_metadata(bot: Bot) -> dict[str, str]:
+    """``delivery``, and with sharding the process's ``shard`` member ID."""
+    shards = bot.jetstream.shards if bot.jetstream is not None else None
+    data: dict[str, str] = {"delivery": bot.config.delivery}
+    if shards is not None:
+        data["shard"] = shards.member
+    return data

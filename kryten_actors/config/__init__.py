@@ -74,6 +74,18 @@ defaults except where a comment says "example"::
       protocol: http/protobuf        # or grpc
       sample_ratio: 1.0
     metrics: {enabled: false, channel_label: false}
+    delivery: core                   # or jetstream: at-least-once, redelivered after a crash
+    jetstream:                       # used with delivery: jetstream
+      stream: KRYTEN_EVENTS          # over the profile's event subjects
+      manage_stream: true            # false: the stream must exist
+      max_age: 86400.0               # retention: a day ...
+      max_bytes: 1073741824          # ... or 1 GiB, whichever comes first
+      redelivery: skip               # or mark: possible duplicates reach handlers, flagged
+      ack_wait: 30.0
+      max_ack_pending: 512           # per channel
+      fetch_batch: 128
+      dedupe_window: 100000          # correlation IDs remembered
+      sharding: {enabled: false, lease_ttl: 4.0}   # bucket, member: optional
 
 Rules: unknown keys are errors; strings must not be empty; durations, sizes and
 capacities are > 0 (``max_restarts`` ≥ 0, ``max_reconnect_attempts`` ≥ -1,
@@ -96,6 +108,12 @@ from kryten_actors.config.bridge import BridgeConfig, ChatConfig, DownPolicy, Re
 from kryten_actors.config.channel import ChannelConfig
 from kryten_actors.config.connection import NatsConfig, TlsConfig
 from kryten_actors.config.control import ControlAction, ControlConfig
+from kryten_actors.config.jetstream import (
+    DeliveryMode,
+    JetStreamConfig,
+    RedeliveryPolicy,
+    ShardingConfig,
+)
 from kryten_actors.config.kryten import ConfigSource, KrytenConfig, Profile, load_config
 from kryten_actors.config.mailbox import MailboxConfig, OverflowPolicy
 from kryten_actors.config.supervision import SupervisionConfig, SupervisionStrategy
@@ -108,14 +126,18 @@ __all__ = [
     "ConfigSource",
     "ControlAction",
     "ControlConfig",
+    "DeliveryMode",
     "DownPolicy",
+    "JetStreamConfig",
     "KrytenConfig",
     "MailboxConfig",
     "MetricsConfig",
     "NatsConfig",
     "OverflowPolicy",
     "Profile",
+    "RedeliveryPolicy",
     "ReplayPolicy",
+    "ShardingConfig",
     "SupervisionConfig",
     "SupervisionStrategy",
     "TlsConfig",

@@ -15,6 +15,7 @@ from kryten_actors.config.channel import ChannelConfig, CommandPrefix
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.config.control import ControlConfig
 from kryten_actors.config.environment import substitute_environment
+from kryten_actors.config.jetstream import DeliveryMode, JetStreamConfig
 from kryten_actors.config.logs import LogFormat, LogLevelName
 from kryten_actors.config.mailbox import MailboxConfig
 from kryten_actors.config.source import read_json, read_yaml
@@ -59,7 +60,9 @@ class KrytenConfig(ConfigModel):
     did not); ``publish_dead_letters`` publishes each dead letter on
     ``kryten.deadletters.{service_name}.{channel}``; ``profile_check_after`` is how long
     the bot waits for its first event before looking for the other profile's events
-    (``null``: never).
+    (``null``: never). ``delivery`` is ``core`` (events published while the bot is
+    down are lost) or ``jetstream`` (durable consumers over a stream, acknowledged after
+    the handlers ran, redelivered after a crash; set up by ``jetstream``).
     """
 
     nats: NatsConfig = Field(default_factory=NatsConfig)
@@ -93,6 +96,8 @@ class KrytenConfig(ConfigModel):
     log_format: LogFormat = "text"
     publish_dead_letters: bool = False
     profile_check_after: PositiveFloat | None = 30.0
+    delivery: DeliveryMode = "core"
+    jetstream: JetStreamConfig = Field(default_factory=JetStreamConfig)
 
     @field_validator("channels")
     @classmethod

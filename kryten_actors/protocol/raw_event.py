@@ -58,6 +58,7 @@ class RawEvent(BaseModel):
     correlation_id: str = Field(default_factory=_new_correlation_id)
     # set by the bot, never read from the wire (a body cannot claim to be a replay)
     _replay: bool = PrivateAttr(default=False)
+    _redelivered: bool = PrivateAttr(default=False)
 
     @property
     def is_replay(self) -> bool:
@@ -70,6 +71,16 @@ class RawEvent(BaseModel):
     def mark_replay(self) -> None:
         """Mark this event as replayed history (done by the bot when it routes it)."""
         self._replay = True
+
+    @property
+    def redelivered(self) -> bool:
+        """True when JetStream delivered this event again (``delivery: jetstream``): a
+        process may have handled it before, e.g. one killed before its ack went out."""
+        return self._redelivered
+
+    def mark_redelivered(self) -> None:
+        """Mark this event as a possible duplicate (done by the bot when it delivers it)."""
+        self._redelivered = True
 
     @field_validator("timestamp")
     @classmethod

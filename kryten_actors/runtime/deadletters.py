@@ -129,9 +129,16 @@ class DeadLetters:
         """Record one letter and tell every observer.
 
         Never raises because of an observer: an observer that raises is logged and
-        the remaining observers still run.
+        the remaining observers still run. A message with an ``on_dead_letter(reason)``
+        method is told first (an event from a durable source settles itself there).
         """
         reason = str(reason)
+        settle = getattr(message, "on_dead_letter", None)
+        if settle is not None:
+            try:
+                settle(reason)
+            except Exception:  # noqa: BLE001 -- settling must never break record()
+                _log.exception("settling dead-lettered %r failed", type(message).__name__)
         kept, size, held = self._shrink(message)
         if error is not None:
             _drop_tracebacks(error)

@@ -120,7 +120,8 @@ class NatsServer:
     """A ``nats-server`` child process; ``async with`` starts and stops it.
 
     ``url`` never contains credentials. ``restart()`` reuses the same port, so
-    connected clients can reconnect to it.
+    connected clients can reconnect to it. ``jetstream=True`` enables JetStream with
+    its store in the server's temporary work folder (gone when the server stops).
     """
 
     def __init__(
@@ -133,6 +134,7 @@ class NatsServer:
         token: str | None = None,
         max_payload: int | None = None,
         nkey: str | None = None,
+        jetstream: bool = False,
         extra_args: Sequence[str] = (),
     ) -> None:
         if host not in {"127.0.0.1", "localhost", "::1"}:
@@ -151,6 +153,7 @@ class NatsServer:
         self._token = token
         self._nkey = nkey
         self._max_payload = max_payload
+        self._jetstream = jetstream
         self._extra_args = tuple(extra_args)
         self._process: asyncio.subprocess.Process | None = None
         self._workdir: Path | None = None
@@ -168,6 +171,10 @@ class NatsServer:
         lines = [f"listen: {_quoted(f'{self.host}:{self.port}')}"]
         if self._max_payload is not None:
             lines.append(f"max_payload: {self._max_payload}")
+        if self._jetstream and self._workdir is not None:
+            # the store lives in the work folder: removed with it when the server stops
+            store = _quoted(str(self._workdir / "jetstream"))
+            lines.append(f"jetstream {{ store_dir: {store} }}")
         if self._user is not None and self._password is not None:
             lines.append(
                 f"authorization {{ user: {_quoted(self._user)}, "
