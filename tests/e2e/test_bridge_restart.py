@@ -16,6 +16,9 @@ from typing import ClassVar
 import pytest
 
 from kryten_actors import Bot, BridgeUnavailable, ChannelActor, ChatMessageEvent, on
+from kryten_actors.config import NatsConfig
+from kryten_actors.transport.base import InboundMessage, RetryPolicy
+from kryten_actors.transport.nats import NatsTransport
 from tests.e2e.conftest import Person, Stack
 from tests.polling import wait_until
 
@@ -63,9 +66,21 @@ async def test_restart_replays_nothing_holds_commands_and_recovers(
 ) -> None:
     run = uuid.uuid4().hex[:6]
     old = [f"old{run}{i}" for i in range(5)]
-    for tag in old:  # history the bot never saw live
-        await watcher.say(f"!ping {tag}")
-    await watcher.wait_for(lambda: sum(run in m for m in watcher.chat_texts()) == 5, 10, "old")
+    # history the bot never saw live: the bots start only once the bridge has relayed
+    # all five lines (a person sees them before the bridge publishes them)
+    relayed: list[bytes] = []
+
+    async def seen(message: InboundMessage) -> None:
+        if run.encode() in message.data:
+            relayed.append(message.data)
+
+    async with NatsTransport(
+        NatsConfig(servers=[stack.nats_url]), retry=RetryPolicy(attempts=1)
+    ) as tap:
+        await tap.subscribe("kryten.events.cytube.>", seen)
+        for tag in old:
+            await watcher.say(f"!ping {tag}")
+        await wait_until(lambda: len(relayed) >= len(old), within=15, what="the bridge relays")
     Pinger.answered = []
     waiting = Bot(stack.config(service_name="e2e-waiting"), actor=Pinger)
     failing = Bot(
