@@ -176,7 +176,8 @@ class ShardCoordinator:
             try:
                 await self._renew()
             except Exception as exc:  # noqa: BLE001 -- the next period tries again
-                log.warning("shard lease renewal failed: %r", exc)
+                _raise_if_cancelled()
+                log.warning("shard lease renewal failed: %s: %s", type(exc).__name__, exc)
             if self.owned and time.monotonic() - self._renewed > self.ttl * _FENCE_AFTER:
                 log.error("leases not renewed for %.1f s: stopping every channel", self.ttl)
                 for lease in list(self.owned):
@@ -210,8 +211,9 @@ class ShardCoordinator:
         self.claimed_at.pop(lease, None)
         self.fenced += 1
         self._lost.add(lease)
-        channel = self.serving[lease]
-        await self._delivery.close_channel(channel.domain, channel.channel)
+        channel = self.serving.get(lease)
+        if channel is not None:  # None: not started yet, or already being handed over
+            await self._delivery.close_channel(channel.domain, channel.channel)
         self._wake.set()
 
     async def _assign_loop(self) -> None:
@@ -219,11 +221,13 @@ class ShardCoordinator:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.period):
                     await self._wake.wait()
+            _raise_if_cancelled()
             self._wake.clear()
             try:
                 await self._assign()
             except Exception as exc:  # noqa: BLE001 -- the next round tries again
-                log.warning("shard assignment round failed: %r", exc)
+                _raise_if_cancelled()
+                log.warning("shard assignment round failed: %s: %s", type(exc).__name__, exc)
 
     async def _assign(self) -> None:
         async with self._assigning:
@@ -234,8 +238,10 @@ class ShardCoordinator:
         bot = self._bot
         for lease in list(self._lost):
             self._lost.discard(lease)
+            if lease in self.owned:  # claimed again since: still served here
+                continue
             channel = self.serving.pop(lease, None)
-            if lease not in self.owned and channel is not None:
+            if channel is not None:
                 await bot.channels.stop(channel.domain, channel.channel)
         self.registered = {
             lease: _Channel(info["domain"], info["channel"], lease, info.get("actor"))
@@ -262,7 +268,23 @@ class ShardCoordinator:
             for lease, revision in won:
                 self.owned[lease] = revision
                 self.claimed_at[lease] = time.time()
-            await asyncio.gather(*(self._serve(self.known[lease]) for lease, _ in won))
+            served = await asyncio.gather(
+                *(self._serve(self.known[lease]) for lease, _ in won), return_exceptions=True
+            )
+            for (lease, _), result in zip(won, served, strict=True):
+                if isinstance(result, Exception):  # not served: undo, the next round retries
+                    log.warning(
+                        "could not start %s after claiming it: %s: %s",
+                        lease,
+                        type(result).__name__,
+                        result,
+                    )
+                    channel = self.known[lease]
+                    await self._delivery.close_channel(channel.domain, channel.channel)
+                    await bot.channels.stop(channel.domain, channel.channel)
+                    await self._release(lease)
+                elif isinstance(result, BaseException):
+                    raise result
 
     async def _serve(self, channel: _Channel) -> None:
         bot = self._bot
@@ -276,14 +298,20 @@ class ShardCoordinator:
         The lease stays held (and renewed) until then, so the next owner cannot start
         the channel while its handlers still run here.
         """
-        channel = self.serving.pop(lease)
-        await self._delivery.close_channel(channel.domain, channel.channel)
-        await self._bot.channels.stop(channel.domain, channel.channel)
-        await self._delivery.link.flush_acks()  # the next owner starts after them
+        channel = self.serving.get(lease)
+        if channel is not None:
+            await self._delivery.close_channel(channel.domain, channel.channel)
+            await self._bot.channels.stop(channel.domain, channel.channel)
+            await self._delivery.link.flush_acks()  # the next owner starts after them
+        await self._release(lease)
+        self.handovers += 1
+
+    async def _release(self, lease: str) -> None:
+        """Forget a lease this member holds and give it back (its channel is stopped)."""
+        self.serving.pop(lease, None)
         self.owned.pop(lease, None)
         self.claimed_at.pop(lease, None)
         await self.leases.release(lease, self.member)
-        self.handovers += 1
 
     def _report(self) -> dict[str, Any]:
         return {
@@ -298,7 +326,8 @@ class ShardCoordinator:
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            await asyncio.wait(tasks, timeout=max(self.ttl, 1.0))
         await self._assigning.acquire()  # no round runs any more
         held = list(self.owned)
         for start in range(0, len(held), _CHUNK):
@@ -308,6 +337,15 @@ class ShardCoordinator:
             await self.leases.leave(self.member)
         except Exception as exc:  # noqa: BLE001 -- it then expires after lease_ttl
             log.warning("could not remove the membership lease: %r", exc)
+
+
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancellation of this task that a call swallowed (nats-py turns some
+    into its own timeout errors, and ``asyncio.timeout`` into ``TimeoutError`` once the
+    task is already cancelling): a loop that only caught them would never stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _member(member: str, info: dict[str, Any]) -> ShardMember:

@@ -296,9 +296,11 @@ class ChannelConsumer:
                 try:
                     messages = await sub.fetch(batch, timeout=_FETCH_WAIT)
                 except TimeoutError:  # nats-py raises its own and asyncio's: no events
+                    _raise_if_cancelled()
                     continue
                 except Exception as exc:  # noqa: BLE001 -- the fetching must never die
                     # a reconnect in progress, or the server is busy: ask again shortly
+                    _raise_if_cancelled()
                     log.warning("fetching events of consumer %s failed: %r", self.name, exc)
                     await asyncio.sleep(_RETRY_DELAY)
                     continue
@@ -323,3 +325,11 @@ class ChannelConsumer:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _raise_if_cancelled() -> None:
+    """Re-raise a cancellation of this task that nats-py turned into one of its errors
+    (a fetch cancelled mid-wait ends in a timeout): ``stop()`` must always end the loop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

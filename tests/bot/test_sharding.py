@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from typing import Any, ClassVar
@@ -9,9 +10,10 @@ from typing import Any, ClassVar
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from nats import errors as nats_errors
 
 from kryten_actors import Bot, ChannelActor, ChatMessageEvent, KrytenValidationError, on
-from kryten_actors.bot.sharding import rendezvous_owner
+from kryten_actors.bot.sharding import ShardCoordinator, rendezvous_owner
 from kryten_actors.cli.health import ask_health
 from kryten_actors.config import NatsConfig
 from kryten_actors.transport.nats import NatsTransport
@@ -184,3 +186,28 @@ async def test_unknown_channels_are_spotted_by_every_member_and_served_by_one(
         handled = [(m, t) for m, ch, t in seen if ch == f"new{c}"]
         assert [t for _, t in handled] == ["0", "1", "2", "3"]  # from its first event, once
         assert len({m for m, _ in handled}) == 1
+
+
+async def test_a_loop_stops_even_when_a_call_swallows_its_cancellation() -> None:
+    """nats-py turns a cancelled wait into its own TimeoutError; the assignment loop, which
+    catches errors to try again next round, must still end when stop() cancels it (under
+    load this hung a bot's shutdown for the whole test timeout)."""
+    entered = asyncio.Event()
+
+    async def swallowing_round() -> None:
+        entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise nats_errors.TimeoutError from None  # what nats-py does
+
+    coordinator = ShardCoordinator.__new__(ShardCoordinator)
+    coordinator.period = 0.01
+    coordinator._wake = asyncio.Event()
+    coordinator._assign = swallowing_round  # type: ignore[method-assign]
+    task = asyncio.create_task(coordinator._assign_loop())
+    await asyncio.wait_for(entered.wait(), 5)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert task in done
+    assert task.cancelled()
