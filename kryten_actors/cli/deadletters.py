@@ -13,13 +13,12 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import sys
 from typing import Any, Final, TextIO
 
 from kryten_actors.bot.dead_letter_feed import DEAD_LETTER_PREFIX
-from kryten_actors.cli.nats_options import nats_options
+from kryten_actors.cli.nats_options import add_bot_target, nats_options
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.protocol.subjects import sanitize_token
 from kryten_actors.transport.base import InboundMessage
@@ -27,8 +26,6 @@ from kryten_actors.transport.nats import NatsTransport
 
 __all__ = ["add_deadletters_parser", "format_letter", "run_deadletters_command"]
 
-DEFAULT_URL: Final = "nats://127.0.0.1:4222"
-DEFAULT_NAME: Final = "kryten-actors"
 _PREVIEW_CHARS: Final = 120
 
 
@@ -50,14 +47,7 @@ def add_deadletters_parser(commands: argparse._SubParsersAction[argparse.Argumen
             "--follow prints them until Ctrl-C."
         ),
     )
-    parser.add_argument(
-        "--nats",
-        default=os.environ.get("NATS_URL", DEFAULT_URL),
-        help=f"NATS server URL (default: $NATS_URL or {DEFAULT_URL})",
-    )
-    parser.add_argument(
-        "--name", default=DEFAULT_NAME, help=f"the bot's service_name (default {DEFAULT_NAME})"
-    )
+    add_bot_target(parser)
     parser.add_argument("--channel", help="only this channel's letters")
     parser.add_argument("--follow", "-f", action="store_true", help="print until Ctrl-C")
     parser.add_argument(

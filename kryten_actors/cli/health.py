@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from typing import Any, Final
 
+from kryten_actors.cli.nats_options import add_bot_target
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.config.validation import config_error
 from kryten_actors.errors import KrytenError, KrytenValidationError, PublishError
@@ -23,8 +23,6 @@ from kryten_actors.transport.nats_service import health_subject
 
 __all__ = ["NoAnswer", "add_health_parser", "ask_health", "run_health_command"]
 
-DEFAULT_URL: Final = "nats://127.0.0.1:4222"
-DEFAULT_NAME: Final = "kryten-actors"
 _ERROR_HEADER: Final = "Nats-Service-Error"
 _SORTS: Final = (
     *("name", "state", "bridge", "restarts", "mailbox", "high_water", "processed"),
@@ -46,14 +44,7 @@ def add_health_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
             "degraded (the channels and why go to stderr), 1 when no bot answers."
         ),
     )
-    parser.add_argument(
-        "--nats",
-        default=os.environ.get("NATS_URL", DEFAULT_URL),
-        help=f"NATS server URL (default: $NATS_URL or {DEFAULT_URL})",
-    )
-    parser.add_argument(
-        "--name", default=DEFAULT_NAME, help=f"the bot's service_name (default {DEFAULT_NAME})"
-    )
+    add_bot_target(parser)
     parser.add_argument("--member", metavar="ID", help="ask one instance (its micro service id)")
     parser.add_argument(
         "--timeout", type=float, default=3.0, help="seconds for the whole attempt (default 3)"

@@ -6,10 +6,30 @@ A bad URL is reported as ``--nats: ...``, never by the config field it becomes
 
 from __future__ import annotations
 
+import argparse
+import os
+from typing import Final
+
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.errors import KrytenValidationError
 
-__all__ = ["nats_options"]
+__all__ = ["DEFAULT_NAME", "DEFAULT_URL", "add_bot_target", "nats_options"]
+
+DEFAULT_URL: Final = "nats://127.0.0.1:4222"
+DEFAULT_NAME: Final = "kryten-actors"
+
+
+def add_bot_target(parser: argparse.ArgumentParser) -> None:
+    """``--nats`` and ``--name``: the server, and the bot (its ``service_name``) on it."""
+    parser.add_argument(
+        "--nats",
+        default=os.environ.get("NATS_URL", DEFAULT_URL),
+        help=f"NATS server URL (default: $NATS_URL or {DEFAULT_URL})",
+    )
+    parser.add_argument(
+        "--name", default=DEFAULT_NAME, help=f"the bot's service_name (default {DEFAULT_NAME})"
+    )
+
 
 _OPTION_OF = {"servers": "--nats", "connect_timeout": "--timeout"}
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
-from kryten_actors import Bot, ChannelActor, ChatMessageEvent, CommandRejected, KrytenConfig, on
+from kryten_actors import Bot, ChannelActor, CommandRejected, KrytenConfig
 from kryten_actors.config import NatsConfig
 from kryten_actors.demo import SimulatedBridge
 from kryten_actors.demo.scenario import SimUser
@@ -18,32 +18,14 @@ from kryten_actors.transport.memory import MemoryTransport
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
 from tests.demo.conftest import Recorder, record
+from tests.pinger import Pinger, robot_config
 from tests.polling import wait_until
 
 DOMAIN, CHANNEL, BOT = "cytu.be", "lounge", "KrytenBot"
 
 
-class Pinger(ChannelActor):
-    answered: ClassVar[list[str]] = []
-
-    @on("chatMsg")
-    async def ping(self, event: ChatMessageEvent) -> None:
-        if event.message.startswith("!ping "):
-            tag = event.message.split()[-1]
-            type(self).answered.append(tag)
-            await self.send_chat(f"pong {tag}")
-
-
 def _config(server: NatsServer, **settings: Any) -> KrytenConfig:
-    return KrytenConfig.from_dict(
-        {
-            "profile": "kryten-robot",
-            "nats": {"servers": [server.url]},
-            "channels": [{"domain": DOMAIN, "channel": CHANNEL}],
-            "shutdown_timeout": 5.0,
-            **settings,
-        }
-    )
+    return robot_config(server.url, DOMAIN, CHANNEL, **settings)
 
 
 @pytest.fixture

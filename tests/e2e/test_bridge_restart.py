@@ -11,31 +11,18 @@ import asyncio
 import sys
 import time
 import uuid
-from typing import ClassVar
 
 import pytest
 
-from kryten_actors import Bot, BridgeUnavailable, ChannelActor, ChatMessageEvent, on
+from kryten_actors import Bot, BridgeUnavailable, ChannelActor
 from kryten_actors.config import NatsConfig
 from kryten_actors.transport.base import InboundMessage, RetryPolicy
 from kryten_actors.transport.nats import NatsTransport
 from tests.e2e.conftest import Person, Stack
+from tests.pinger import Pinger
 from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="session")]
-
-
-class Pinger(ChannelActor):
-    """Answers ``!ping TAG`` with ``pong TAG``; remembers what it answered."""
-
-    answered: ClassVar[list[str]] = []
-
-    @on("chatMsg")
-    async def ping(self, event: ChatMessageEvent) -> None:
-        if event.message.startswith("!ping "):
-            tag = event.message.split()[-1]
-            type(self).answered.append(tag)
-            await self.send_chat(f"pong {tag}")
 
 
 class Quiet(ChannelActor):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -22,35 +22,15 @@ from kryten_actors.config import NatsConfig
 from kryten_actors.testing import BotHarness, FakeBridge
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
+from tests.pinger import Pinger, robot_config
 from tests.polling import wait_until
 
 DOMAIN, CHANNEL = "cytu.be", "lounge"
 
 
-class Pinger(ChannelActor):
-    """Answers ``!ping TAG`` with ``pong TAG``."""
-
-    answered: ClassVar[list[str]] = []
-
-    @on("chatMsg")
-    async def ping(self, event: ChatMessageEvent) -> None:
-        if event.message.startswith("!ping "):
-            tag = event.message.split()[-1]
-            type(self).answered.append(tag)
-            await self.send_chat(f"pong {tag}")
-
-
 def _config(server: NatsServer, **settings: Any) -> KrytenConfig:
-    return KrytenConfig.from_dict(
-        {
-            "profile": "kryten-robot",
-            "nats": {"servers": [server.url]},
-            "channels": [{"domain": DOMAIN, "channel": CHANNEL}],
-            "bridge": {"probe_on_start": False},
-            "shutdown_timeout": 5.0,
-            **settings,
-        }
-    )
+    settings.setdefault("bridge", {"probe_on_start": False})
+    return robot_config(server.url, DOMAIN, CHANNEL, **settings)
 
 
 @pytest.fixture
