@@ -20,10 +20,12 @@ import json
 import logging
 import secrets
 from importlib import resources
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from aiohttp import web
 
+from kryten_actors.bot.health_query import Sort
+from kryten_actors.config.control import ControlAction
 from kryten_actors.dashboard.fleet import Fleet
 from kryten_actors.errors import KrytenError, KrytenTimeoutError, PublishError
 from kryten_actors.transport.nats_service import control_subject
@@ -48,24 +50,8 @@ _CSP: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-_SORTS: Final = frozenset(
-    [
-        "name",
-        "state",
-        "bridge",
-        "restarts",
-        "mailbox",
-        "high_water",
-        "processed",
-        "failed",
-        "dropped",
-        "latency",
-        "uptime",
-        "events",
-        "commands",
-    ]
-)
-_ACTIONS: Final = frozenset({"restart", "stop", "join", "leave"})
+_SORTS: Final = frozenset(get_args(Sort))  # what the health endpoint can sort by
+_ACTIONS: Final = frozenset(get_args(ControlAction))
 _ASSETS: Final = {"app.js": "text/javascript", "app.css": "text/css"}
 FLEET: Final = web.AppKey("fleet", Fleet)
 CLOSING: Final = web.AppKey("closing", asyncio.Event)
