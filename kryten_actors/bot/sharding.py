@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from kryten_actors.config import ChannelConfig
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.transport.nats import NatsTransport
+from kryten_actors.transport.nats_jetstream import raise_if_cancelled
 from kryten_actors.transport.nats_shards import LeaseLost, ShardLeases
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ class ShardCoordinator:
             try:
                 await self._renew()
             except Exception as exc:  # noqa: BLE001 -- the next period tries again
-                _raise_if_cancelled()
+                raise_if_cancelled()
                 log.warning("shard lease renewal failed: %s: %s", type(exc).__name__, exc)
             if self.owned and time.monotonic() - self._renewed > self.ttl * _FENCE_AFTER:
                 log.error("leases not renewed for %.1f s: stopping every channel", self.ttl)
@@ -221,12 +222,12 @@ class ShardCoordinator:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.period):
                     await self._wake.wait()
-            _raise_if_cancelled()
+            raise_if_cancelled()
             self._wake.clear()
             try:
                 await self._assign()
             except Exception as exc:  # noqa: BLE001 -- the next round tries again
-                _raise_if_cancelled()
+                raise_if_cancelled()
                 log.warning("shard assignment round failed: %s: %s", type(exc).__name__, exc)
 
     async def _assign(self) -> None:
@@ -337,15 +338,6 @@ class ShardCoordinator:
             await self.leases.leave(self.member)
         except Exception as exc:  # noqa: BLE001 -- it then expires after lease_ttl
             log.warning("could not remove the membership lease: %r", exc)
-
-
-def _raise_if_cancelled() -> None:
-    """Re-raise a cancellation of this task that a call swallowed (nats-py turns some
-    into its own timeout errors, and ``asyncio.timeout`` into ``TimeoutError`` once the
-    task is already cancelling): a loop that only caught them would never stop."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 def _member(member: str, info: dict[str, Any]) -> ShardMember:

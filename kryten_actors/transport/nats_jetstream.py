@@ -38,6 +38,7 @@ __all__ = [
     "JetStreamLink",
     "StreamSettings",
     "check_server",
+    "raise_if_cancelled",
 ]
 
 log = logging.getLogger(__name__)
@@ -296,11 +297,11 @@ class ChannelConsumer:
                 try:
                     messages = await sub.fetch(batch, timeout=_FETCH_WAIT)
                 except TimeoutError:  # nats-py raises its own and asyncio's: no events
-                    _raise_if_cancelled()
+                    raise_if_cancelled()
                     continue
                 except Exception as exc:  # noqa: BLE001 -- the fetching must never die
                     # a reconnect in progress, or the server is busy: ask again shortly
-                    _raise_if_cancelled()
+                    raise_if_cancelled()
                     log.warning("fetching events of consumer %s failed: %r", self.name, exc)
                     await asyncio.sleep(_RETRY_DELAY)
                     continue
@@ -327,9 +328,11 @@ class ChannelConsumer:
                 await task
 
 
-def _raise_if_cancelled() -> None:
-    """Re-raise a cancellation of this task that nats-py turned into one of its errors
-    (a fetch cancelled mid-wait ends in a timeout): ``stop()`` must always end the loop."""
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation of this task that a call swallowed: nats-py turns a
+    cancelled wait into its own timeout error, and ``asyncio.timeout`` into
+    ``TimeoutError`` once the task is already cancelling. A loop that catches errors to
+    try again calls it in its handlers, so that cancelling it always ends it."""
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
