@@ -37,7 +37,9 @@ class DeliveryHealth(BaseModel):
     ``left_unacked`` count events since start. With sharding, ``member`` is this
     process's member ID, ``members`` every live member (this one included) and
     ``handovers``/``fenced`` count channels handed on gracefully / stopped because
-    their lease could not be kept.
+    their lease could not be kept. ``journal`` is the handled-event journal in use
+    (None: off, or held by another process) and ``journal_restored`` the handled IDs a
+    previous process left in it.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -55,6 +57,8 @@ class DeliveryHealth(BaseModel):
     members: list[ShardMemberHealth]
     handovers: int
     fenced: int
+    journal: str | None = None
+    journal_restored: int = 0
 
 
 def delivery_health(delivery: JetStreamDelivery | None, *, full: bool) -> DeliveryHealth | None:
@@ -63,6 +67,7 @@ def delivery_health(delivery: JetStreamDelivery | None, *, full: bool) -> Delive
         return None
     stats = delivery.stats
     shards = delivery.shards
+    journal = delivery.window.journal if delivery.window is not None else None
     members = []
     if shards is not None:
         for info in sorted(shards.members.values(), key=lambda m: m.member):
@@ -90,4 +95,6 @@ def delivery_health(delivery: JetStreamDelivery | None, *, full: bool) -> Delive
         members=members,
         handovers=shards.handovers if shards is not None else 0,
         fenced=shards.fenced if shards is not None else 0,
+        journal=str(journal.path) if journal is not None else None,
+        journal_restored=stats.journal_restored,
     )

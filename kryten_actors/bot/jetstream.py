@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kryten_actors.bot.delivery import correlation_of
+from kryten_actors.bot.handled_journal import DuplicateWindow, journal_path, open_journal
 from kryten_actors.bot.router import RouterActor, RouterStats, domain_from_body
 from kryten_actors.bot.sharding import ShardCoordinator
 from kryten_actors.errors import KrytenConnectionError, KrytenValidationError
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from kryten_actors.runtime import ActorRef
 
 __all__ = [
-    "DuplicateWindow",
     "EventAck",
     "JetStreamDelivery",
     "JetStreamStats",
@@ -56,31 +56,6 @@ def consumer_name(service: str, key: str) -> str:
     return f"{service}-{_UNSAFE.sub('_', key)[:80]}-{digest}"
 
 
-class DuplicateWindow:
-    """The last ``capacity`` correlation IDs handled (insertion order; oldest leave first)."""
-
-    __slots__ = ("_ids", "capacity")
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._ids: dict[str, None] = {}
-
-    def __contains__(self, correlation_id: object) -> bool:
-        return correlation_id in self._ids
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def add(self, correlation_id: str) -> None:
-        """Remember ``correlation_id``, forgetting the oldest when full."""
-        ids = self._ids
-        if correlation_id in ids:
-            return
-        if len(ids) >= self.capacity:
-            del ids[next(iter(ids))]
-        ids[correlation_id] = None
-
-
 @dataclass(slots=True)
 class JetStreamStats:
     """What the consumers delivered and how each event was settled."""
@@ -91,6 +66,8 @@ class JetStreamStats:
     dead_lettered: int = 0
     left_unacked: int = 0
     unrouted: int = 0
+    #: handled IDs loaded from the journal a previous process left
+    journal_restored: int = 0
 
 
 class EventAck:
@@ -181,6 +158,16 @@ class JetStreamDelivery:
         #: the membership of this process when sharding is on, else None
         self.shards: ShardCoordinator | None = None
 
+    def _open_journal(self) -> None:
+        path = journal_path(self._config)
+        if self.window is None or path is None:
+            return
+        journal, ids = open_journal(
+            path, stream_id=self.link.stream_id, capacity=self.window.capacity
+        )
+        self.window.attach(journal, ids)
+        self.stats.journal_restored = len(ids)
+
     def consumer_name(self, key: str) -> str:
         """The durable consumer of the channel whose routing key is ``key``."""
         return consumer_name(self._config.service_name, key)
@@ -193,6 +180,7 @@ class JetStreamDelivery:
         """
         self._router = self._make_router()
         await self.link.start()
+        self._open_journal()
         if self._config.jetstream.sharding.enabled:
             self.shards = ShardCoordinator(bot, self)
             for ch in channels:
@@ -335,7 +323,11 @@ class JetStreamDelivery:
 
     async def close(self) -> None:
         """Send the remaining acks (after the mailboxes drained) and wait for the server."""
-        await self.link.close()
+        try:
+            await self.link.close()
+        finally:
+            if self.window is not None:
+                self.window.detach()
 
     def lag(self) -> int:
         """Events in the stream not yet delivered to this bot's consumers (last seen)."""

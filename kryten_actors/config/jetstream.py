@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -52,7 +53,11 @@ class JetStreamConfig(ConfigModel):
     acknowledged one when a channel is taken over): ``skip`` (default) drops it when
     this process already handled its correlation ID, else delivers it with
     ``event.redelivered`` set; ``mark`` always delivers it with ``event.redelivered``
-    set. The last ``dedupe_window`` correlation IDs are remembered. ``sharding``
+    set. The last ``dedupe_window`` correlation IDs are remembered, and written to the
+    ``journal`` file so that the next process on the host knows them after a crash
+    (``auto``: ``{tempdir}/kryten-actors/{service_name}.handled``; with sharding only
+    when ``sharding.member`` is set, then ``{service_name}-{member}.handled``; ``off``:
+    in memory only). ``sharding``
     spreads the channels over several processes (see :class:`ShardingConfig`).
     """
 
@@ -65,4 +70,5 @@ class JetStreamConfig(ConfigModel):
     max_ack_pending: PositiveInt = 512
     fetch_batch: int = Field(default=128, ge=1, le=4096)
     dedupe_window: PositiveInt = 100_000
+    journal: Literal["auto", "off"] | Path = "auto"
     sharding: ShardingConfig = Field(default_factory=ShardingConfig)

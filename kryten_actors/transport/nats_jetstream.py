@@ -106,6 +106,9 @@ class JetStreamLink:
         self._ack_ready = asyncio.Event()
         self._acker: asyncio.Task[None] | None = None
         self.acks_sent = 0
+        #: the stream's name and creation time (after ``start()``): tells a stream
+        #: apart from an earlier one of the same name
+        self.stream_id = ""
 
     @property
     def js(self) -> JetStreamContext:
@@ -126,6 +129,8 @@ class JetStreamLink:
                 "delivery: jetstream needs JetStream enabled on the NATS server "
                 "(nats-server -js, or a `jetstream {}` block in its config)"
             ) from exc
+        info = await self.js.stream_info(self.settings.name)
+        self.stream_id = f"{self.settings.name} {info.created}"
         self._acker = asyncio.get_running_loop().create_task(self._ack_loop())
 
     async def _ensure_stream(self) -> None:

@@ -10,7 +10,8 @@ import nats
 import pytest
 
 from kryten_actors import Bot, ChannelActor, ChatMessageEvent, KrytenConnectionError, on
-from kryten_actors.bot.jetstream import DuplicateWindow, consumer_name
+from kryten_actors.bot.handled_journal import DuplicateWindow
+from kryten_actors.bot.jetstream import consumer_name
 from kryten_actors.config import NatsConfig
 from kryten_actors.transport.nats import NatsTransport
 from tests.bot.conftest import bot_config

@@ -6,8 +6,9 @@ Every handled chat line is appended to ``record`` as ``channel text redelivered 
 *before* the handler returns (so before its ack): a kill -9 loses no record of an event
 that was handled. A channel actor's start and stop add ``@start``/``@stop channel pid
 time`` lines (with sharding: when this process takes a channel over or hands it on).
-Prints ``ready`` once consuming; on SIGTERM it stops gracefully and prints one JSON
-report.
+With ``"drop_acks_after": N`` the acks of events handled after the N-th are never sent
+(as if all were still queued when the process is killed). Prints ``ready`` once
+consuming; on SIGTERM it stops gracefully and prints one JSON report.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Journal(ChannelActor):
 
     fd: ClassVar[int] = -1
     work: ClassVar[float] = 0.0
+    handled: ClassVar[int] = 0
 
     async def on_start(self) -> None:
         os.write(self.fd, f"@start {self.channel} {os.getpid()} {time.time()}\n".encode())
@@ -42,6 +44,7 @@ class Journal(ChannelActor):
         redelivered = int(event.redelivered)
         line = f"{self.channel} {event.message} {redelivered} {os.getpid()} {time.time()}\n"
         os.write(self.fd, line.encode())
+        Journal.handled += 1
 
 
 async def main(plan: dict[str, Any]) -> None:
@@ -59,6 +62,18 @@ async def main(plan: dict[str, Any]) -> None:
     }
     bot = Bot(config, actor=Journal)
     await bot.start()
+    drop_acks_after = plan.get("drop_acks_after")
+    if drop_acks_after is not None and bot.jetstream is not None:
+        # the acks of events handled from then on never leave, as if each were still
+        # queued when the process is killed
+        link = bot.jetstream.link
+        send = link.ack
+
+        def ack(reply: str) -> None:
+            if Journal.handled < drop_acks_after:
+                send(reply)
+
+        link.ack = ack  # type: ignore[method-assign]
     print("ready", flush=True)
     await bot.run()
     js = bot.jetstream
