@@ -9,7 +9,12 @@ import time
 from typing import Any, ClassVar
 
 from kryten_actors import Bot, ChannelActor, ChatMessageEvent, on
+from kryten_actors.config.connection import NatsConfig
+from kryten_actors.dashboard import Dashboard
+from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.server import NatsServer
+from tests.bot.support import chat
+from tests.conftest import NatsServerFactory
 from tests.dashboard.conftest import BOT, CRASHY, DashboardFactory, artifact, bot_config
 from tests.polling import wait_until
 
@@ -162,3 +167,41 @@ async def test_ten_thousand_channels_load_fast_and_update_without_freezing(
         print(
             f"\n10,000 channels: first render {load['firstRender']:.0f} ms; long tasks {long_tasks}"
         )
+
+
+class Counting(ChannelActor):
+    @on("chatMsg")
+    async def chat(self, event: ChatMessageEvent) -> None:
+        return None
+
+
+async def test_jetstream_delivery_and_shard_members_are_shown(
+    browser: Any, nats_server_factory: NatsServerFactory
+) -> None:
+    server = await nats_server_factory(jetstream=True)
+    config = bot_config(
+        server,
+        ["lounge", "movies"],
+        delivery="jetstream",
+        jetstream={"journal": "off", "sharding": {"enabled": True, "member": "m1"}},
+    )
+    async with Bot(config, actor=Counting) as bot:
+        assert bot.jetstream is not None
+        async with NatsTransport(NatsConfig(servers=[server.url])) as bridge:
+            for n in range(20):
+                await bridge.publish(*chat("seed", f"line {n}", channel="lounge"))
+            await bridge.flush()
+        await wait_until(lambda: bot.jetstream is not None and bot.jetstream.stats.acked == 20)
+        async with Dashboard(NatsConfig(servers=[server.url]), port=0) as dashboard:
+            page = await browser.new_page()
+            await page.goto(dashboard.url)
+            await page.click(f'#bots tr[data-bot="{BOT}"]', timeout=WAIT_MS)
+            await page.wait_for_selector("#delivery-text >> text=acked 20", timeout=WAIT_MS)
+            text = await page.inner_text("#delivery-text")
+            assert "jetstream · stream KRYTEN_EVENTS" in text
+            assert "redelivered 0" in text
+            # the member record in the shard bucket names its channels from its next renewal
+            member = '#shards [data-member="m1"]'
+            await page.wait_for_selector(f"{member} >> text=2 channels, lag 0", timeout=WAIT_MS)
+            assert "(this one)" in await page.inner_text(member)
+            await page.screenshot(path=artifact("dashboard-jetstream.png"), full_page=True)

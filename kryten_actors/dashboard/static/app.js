@@ -183,6 +183,7 @@ function renderTree(current) {
   routerState.id = "router-state";
   $("router-state").replaceWith(routerState);
   renderGroups(summary);
+  renderDelivery(summary.delivery);
   const error = $("view-error");
   error.hidden = !current.error;
   error.textContent = current.error || "";
@@ -207,6 +208,34 @@ function renderMembers(found) {
     button.type = "button";
     button.addEventListener("click", () => changeView({ bot: found.bot.name, member: m.id, offset: 0 }));
     box.appendChild(button);
+  }
+}
+
+// delivery: jetstream -- the stream, what was acknowledged/redelivered/skipped, and with
+// sharding every member with its channel count and consumer lag
+function renderDelivery(delivery) {
+  const box = $("delivery");
+  box.hidden = !delivery;
+  if (!delivery) return;
+  const parts = [
+    `${delivery.mode} · stream ${delivery.stream}`,
+    `consumers ${fmtInt(delivery.consumers)}`,
+    `lag ${fmtInt(delivery.lag)}`,
+    `acked ${fmtInt(delivery.acked)}`,
+    `redelivered ${fmtInt(delivery.redelivered)}`,
+    `duplicates skipped ${fmtInt(delivery.duplicates_skipped)}`,
+    `dead-lettered ${fmtInt(delivery.dead_lettered)}`,
+  ];
+  if (delivery.journal_restored) parts.push(`restored from journal ${fmtInt(delivery.journal_restored)}`);
+  if (delivery.member) parts.push(`handovers ${fmtInt(delivery.handovers)}`, `fenced ${fmtInt(delivery.fenced)}`);
+  $("delivery-text").textContent = parts.join(" · ");
+  const shards = $("shards");
+  shards.replaceChildren();
+  for (const m of delivery.members || []) {
+    const line = el("div", `member ${m.member}${m.member === delivery.member ? " (this one)" : ""}: ` +
+      `${fmtInt(m.channel_count)} channels, lag ${fmtInt(m.lag)} · ${m.host} pid ${m.pid}`, "shard muted");
+    line.dataset.member = m.member;
+    shards.appendChild(line);
   }
 }
 
