@@ -12,8 +12,9 @@ rank and the user list with the bot in it. :class:`JoinTracker` follows that seq
   3.86 does not order them; the bridge joins first, so ``login`` usually comes after);
 * the rank is **settled** once a rank seen after login equals the rank known before
   the rejoin, or the bot's own user entry arrives (``userlist``/``setUserRank``), or
-  ``settle_delay`` seconds pass without another ``rank`` event. Until then commands
-  wait rather than being refused on a transient rank.
+  ``settle_delay`` seconds pass without another ``rank`` event. A bridge logged in as a
+  guest gets no rank after ``login {guest: true}``: that login settles it (rank 0).
+  Until then commands wait rather than being refused on a transient rank.
 
 A bridge restart announced on the lifecycle subjects starts the same wait.
 """
@@ -109,6 +110,11 @@ class JoinTracker:
             self._on_rank(float(event.payload))
         elif isinstance(event, LoginEvent):
             self.logged_in = bool(event.payload.success)
+            if self.logged_in and event.payload.guest and self.rejoining:
+                # a guest gets ``rank 0`` before login and no rank after it (CyTube 3.86:
+                # ``rank -1, rank 0, login {guest: true}``): its rank is settled now
+                rank = self._state.rank
+                self._settle(rank if rank is not None and rank >= 0 else 0.0)
         elif isinstance(event, UserListEvent):
             if self.logged_in and self.rejoining:
                 for user in event.payload:

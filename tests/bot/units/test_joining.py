@@ -155,6 +155,29 @@ def test_the_rank_settles_after_settle_delay_without_another_rank() -> None:
     assert b.state.rank == 2
 
 
+def test_a_guest_login_settles_the_rank_at_once() -> None:
+    """CyTube 3.86 sends a guest ``rank -1, rank 0, login {guest: true}`` and no rank after
+    it (research: the Watcher join); without settling there, its commands waited out
+    ``bridge.wait_timeout`` and were refused."""
+    b = binding(bridge={"settle_delay": 60.0, "probe_on_start": False})
+    for name, payload in [("rank", -1), ("rank", 0)]:
+        observe(b, name, envelope(name, payload))
+    assert not b.join.settled
+    observe(b, "login", envelope("login", {"success": True, "name": "Watcher", "guest": True}))
+    assert b.join.settled
+    assert b.state.rank == 0
+    for name in ("setPermissions", "userlist"):  # the join data after it changes nothing
+        observe(b, name.lower(), envelope(name, _JOIN_DATA.get(name, {"chat": 0})))
+    assert b.join.settled
+
+
+def test_a_failed_login_settles_nothing() -> None:
+    b = binding(bridge={"settle_delay": 60.0, "probe_on_start": False})
+    observe(b, "rank", envelope("rank", -1))
+    observe(b, "login", envelope("login", {"success": False, "error": "bad password"}))
+    assert not b.join.settled
+
+
 def test_setuserrank_of_the_bot_settles_the_rank() -> None:
     b = binding()
     for name, payload in [("rank", -1), ("login", {"success": True, "name": BOT}), ("rank", 1)]:
