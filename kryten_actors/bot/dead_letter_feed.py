@@ -34,7 +34,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from kryten_actors.bot.delivery import EventDelivery, EventPreview
+from kryten_actors.bot.delivery import EventDelivery, EventPreview, correlation_of
 from kryten_actors.errors import KrytenError
 from kryten_actors.protocol.subjects import SubjectScheme, sanitize_token
 from kryten_actors.runtime import DeadLetter, DeadLetters
@@ -57,8 +57,6 @@ PREVIEW_BYTES: Final = 1024
 QUEUE_LIMIT: Final = 10_000
 UNROUTED: Final = "_unrouted"
 _ERROR_CHARS: Final = 500
-_DECODE_LIMIT: Final = 64 * 1024
-"""Bodies up to this size are decoded to find their correlation ID."""
 _TRACE_HEADERS: Final[tuple[str, ...]] = ("traceparent", "tracestate")
 
 
@@ -112,11 +110,9 @@ def describe_letter(
     if not sep:
         domain, channel = (parsed.domain or "", parsed.channel) if parsed else ("", "")
     data = body or b""
-    if correlation_id is None and len(data) <= _DECODE_LIMIT and b'"correlation_id"' in data:
-        # a hostile body may nest deeply: RecursionError is a bad body, like ValueError
-        with contextlib.suppress(ValueError, AttributeError, RecursionError):
-            found = json.loads(data).get("correlation_id")
-            correlation_id = found if isinstance(found, str) else None
+    if correlation_id is None:
+        # the same bounded lookup as the previews' (no decode: a body may be huge or hostile)
+        correlation_id = correlation_of(data)
     error = letter.error
     info: dict[str, Any] = {
         "bot": bot,
