@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NO_ACTOR",
     "ActorHealth",
+    "BotVitals",
     "ChannelHealth",
     "ChannelInfo",
     "DegradedChannel",
@@ -73,18 +74,17 @@ class ActorHealth(BaseModel):
     latency_p99: float | None = None
 
 
-class HealthStatus(BaseModel):
-    """A bot's full health, as returned by ``bot.health()`` (every channel, in process).
+class BotVitals(BaseModel):
+    """What both health answers say about the bot as a whole.
 
     ``state`` is the seed's ``connecting`` | ``connected`` | ``disconnected`` | ``error``
     (:func:`seed_state`); ``lifecycle`` the bot's ``created`` | ``starting`` | ``running``
-    | ``stopping`` | ``stopped``. ``actors`` and ``degraded`` are keyed
-    ``"{domain}/{channel}"``; ``problems`` lists what makes the bot itself unhealthy
+    | ``stopping`` | ``stopped``. ``problems`` lists what makes the bot itself unhealthy
     (not running, NATS reconnecting, the router failed, a wrong ``profile``); ``stalls``
-    counts event-loop stalls (a handler blocking every channel). ``avg_latency`` is the
-    mean time in seconds from an event's arrival at the router to the end of its handlers.
-    Building it costs time linear in the channels (one to two seconds at 100,000):
-    prefer ``bot.health_summary()`` for a large bot.
+    counts event-loop stalls (a handler blocking every channel; the log names it).
+    ``avg_latency`` is the mean time in seconds from an event's arrival at the router to
+    the end of its handlers. ``delivery`` is set with ``delivery: jetstream`` only: the
+    stream, the acks, the shard members.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -99,15 +99,25 @@ class HealthStatus(BaseModel):
     errors: int
     avg_latency: float
     handlers_registered: int
-    channels: list[ChannelInfo]
-    actors: dict[str, ActorHealth]
-    degraded: dict[str, str]
     problems: list[str]
     stalls: int = 0
     dead_letters: dict[str, int]
     router: dict[str, int]
     delivery: DeliveryHealth | None = None
-    """``delivery: jetstream`` only: the stream, the acks, the shard members."""
+
+
+class HealthStatus(BotVitals):
+    """A bot's full health, as returned by ``bot.health()`` (every channel, in process).
+
+    Besides the :class:`BotVitals`: ``channels`` every channel's seed fields, ``actors``
+    and ``degraded`` keyed ``"{domain}/{channel}"``. Building it costs time linear in
+    the channels (one to two seconds at 100,000): prefer ``bot.health_summary()`` for a
+    large bot.
+    """
+
+    channels: list[ChannelInfo]
+    actors: dict[str, ActorHealth]
+    degraded: dict[str, str]
 
 
 class ChannelHealth(BaseModel):
@@ -149,50 +159,32 @@ class DegradedChannel(BaseModel):
     reason: str
 
 
-class HealthSummary(BaseModel):
+class HealthSummary(BotVitals):
     """What the ``health`` endpoint answers by default: bounded whatever the channel count.
 
-    ``states`` counts channels by actor state, ``bridge`` by bridge state.
-    ``degraded`` lists up to a limit of the ``degraded_count`` degraded channels;
-    ``worst`` the channels most in need of attention (degraded first, then restarts,
-    mailbox depth, drops), empty when none has a problem. ``restarts`` counts channel
-    actor restarts since the bot started, ``stalls`` event-loop stalls (a handler that
-    blocked every channel; the log names it). ``trace_ui`` is ``tracing.ui_url`` and
-    ``trace_service`` the service name spans carry, for links to a trace viewer.
+    Besides the :class:`BotVitals`: ``states`` counts channels by actor state,
+    ``bridge`` by bridge state. ``degraded`` lists up to a limit of the
+    ``degraded_count`` degraded channels; ``worst`` the channels most in need of
+    attention (degraded first, then restarts, mailbox depth, drops), empty when none has
+    a problem. ``restarts`` counts channel actor restarts since the bot started.
+    ``trace_ui`` is ``tracing.ui_url`` and ``trace_service`` the service name spans
+    carry, for links to a trace viewer. ``delivery`` holds counts only (no channel lists).
     """
-
-    model_config = ConfigDict(frozen=True)
 
     service: str
     instance: str | None
     version: str
     profile: str
-    state: str
-    lifecycle: str
-    healthy: bool
-    connected: bool
-    uptime: float
-    events_received: int
-    commands_sent: int
-    errors: int
-    avg_latency: float
-    handlers_registered: int
     channel_count: int
     states: dict[str, int]
     bridge: dict[str, int]
     degraded_count: int
     degraded: list[DegradedChannel]
-    problems: list[str]
     worst: list[ChannelHealth]
     restarts: int
-    stalls: int = 0
-    dead_letters: dict[str, int]
-    router: dict[str, int]
     control: bool
     trace_ui: str | None
     trace_service: str
-    delivery: DeliveryHealth | None = None
-    """``delivery: jetstream`` only: the stream, the acks, the shard members (counts)."""
 
 
 def seed_state(lifecycle: str, *, connected: bool, router_failed: bool) -> str:

@@ -13,7 +13,7 @@ import heapq
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from kryten_actors.bot.health import (
     NO_ACTOR,
@@ -187,25 +187,17 @@ class HealthReporter:
             handled += counters.events_handled
             latency += counters.latency_total
             decode_failed += counters.decode_failed
-        problems = self.problems()
+        vitals = self._vitals(full=False)
         config = bot.config
-        sender = bot.sender.stats
-        router = bot.router_stats
         return HealthSummary(
+            **vitals,
             service=config.service_name,
             instance=self.instance,
             version=package_version(),
             profile=config.profile,
-            state=self._state(),
-            lifecycle=bot.state,
-            healthy=not problems and not down,
-            connected=bot.transport.is_connected,
-            uptime=bot.uptime,
-            events_received=router.received,
-            commands_sent=sender.sent,
-            errors=decode_failed + self.tracker.failures + sender.failed + router.unroutable,
+            healthy=not vitals["problems"] and not down,
+            errors=decode_failed + self.tracker.failures + self._send_and_route_errors(),
             avg_latency=latency / handled if handled else 0.0,
-            handlers_registered=bot.channels.handlers_registered,
             channel_count=len(entries),
             states=dict(states),
             bridge=dict(bridge),
@@ -214,17 +206,34 @@ class HealthReporter:
                 DegradedChannel(key=row.key, reason=row.degraded or "")
                 for row in self.rows(down[:degraded])
             ],
-            problems=problems,
             worst=self.worst(entries, worst) if worst else [],
             restarts=self.tracker.total_restarts,
-            stalls=self.stalls(),
-            dead_letters=dict(bot.system.dead_letters.counts),
-            router=dataclasses.asdict(router),
             control=self.control_enabled,
             trace_ui=config.tracing.ui_url,
             trace_service=config.effective_service_name,
-            delivery=delivery_health(bot.jetstream, full=False),
         )
+
+    def _vitals(self, *, full: bool) -> dict[str, Any]:
+        """The :class:`BotVitals` both answers compute alike (not ``healthy``, ``errors``
+        and ``avg_latency``: those sum over the channels each answer walks)."""
+        bot = self._bot
+        return {
+            "state": self._state(),
+            "lifecycle": bot.state,
+            "connected": bot.transport.is_connected,
+            "uptime": bot.uptime,
+            "events_received": bot.router_stats.received,
+            "commands_sent": bot.sender.stats.sent,
+            "handlers_registered": bot.channels.handlers_registered,
+            "problems": self.problems(),
+            "stalls": self.stalls(),
+            "dead_letters": dict(bot.system.dead_letters.counts),
+            "router": dataclasses.asdict(bot.router_stats),
+            "delivery": delivery_health(bot.jetstream, full=full),
+        }
+
+    def _send_and_route_errors(self) -> int:
+        return self._bot.sender.stats.failed + self._bot.router_stats.unroutable
 
     def worst(self, entries: Sequence[ChannelEntry], count: int) -> list[ChannelHealth]:
         """Up to ``count`` channels with a problem, worst first (none when all are well)."""
@@ -304,27 +313,15 @@ class HealthReporter:
                 uptime=stats.uptime,
                 latency_p99=counters.latency.quantile(0.99, now),
             )
-        problems = self.problems()
-        sender, router = bot.sender.stats, bot.router_stats
+        vitals = self._vitals(full=True)
         return HealthStatus(
-            state=self._state(),
-            lifecycle=bot.state,
-            healthy=not problems and not degraded,
-            connected=connected,
-            uptime=bot.uptime,
-            events_received=router.received,
-            commands_sent=sender.sent,
-            errors=errors + sender.failed + router.unroutable,
+            **vitals,
+            healthy=not vitals["problems"] and not degraded,
+            errors=errors + self._send_and_route_errors(),
             avg_latency=latency / handled if handled else 0.0,
-            handlers_registered=bot.channels.handlers_registered,
             channels=infos,
             actors=actors,
             degraded=degraded,
-            problems=problems,
-            stalls=self.stalls(),
-            dead_letters=dict(bot.system.dead_letters.counts),
-            router=dataclasses.asdict(router),
-            delivery=delivery_health(bot.jetstream, full=True),
         )
 
 
