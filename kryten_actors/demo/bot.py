@@ -1,9 +1,10 @@
 """The demo bot: per-channel chat statistics, a few chat commands, and a deliberate crash.
 
 :class:`DemoActor` is the multi-channel example (one actor per channel, per-channel state,
-a timer) plus the commands the simulated crowd types (``!help``, ``!roll``, ``!uptime``,
-``!stats``). On :data:`~kryten_actors.demo.presets.CRASH_LINE` it raises, so the demo
-shows its supervisor restarting it while the other channels carry on.
+a timer) plus the chat commands the simulated crowd types (``!roll``, ``!uptime``,
+``!stats``, and the generated ``!help``), written with ``@command``. On
+:data:`~kryten_actors.demo.presets.CRASH_LINE` (``!crash``) it raises, so the demo shows
+its supervisor restarting the actor while the other channels carry on.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from typing import Final
 
 from kryten_actors.bot.channel import ChannelActor
+from kryten_actors.bot.chat import CommandContext, command
 from kryten_actors.bot.handlers import on
 from kryten_actors.demo.presets import CRASH_LINE
 from kryten_actors.errors import KrytenError
@@ -51,25 +53,37 @@ class DemoActor(ChannelActor):
 
     @on("chatMsg")
     async def chat(self, event: ChatMessageEvent) -> None:
-        if event.is_shadow or event.username == self.username:
+        """Counts every line (the commands below answer theirs as well); crashes on
+        ``!crash`` at once (a plain handler, not a command: a failing command answers
+        first, which would hold the crash until the answer is out)."""
+        if event.is_shadow or event.is_replay or event.username == self.username:
             return
         self.lines += 1
         self.seen.add(event.username)
-        text = event.message.strip()
-        if text == CRASH_LINE:
+        if event.message.strip() == CRASH_LINE:
             msg = f"{event.username} said {CRASH_LINE} in {self.channel}: crashing on purpose"
             raise DemoCrash(msg)
-        if text == "!stats":
-            await self.reply(
-                f"{self.channel}: {self.lines} lines from {len(self.seen)} people, "
-                f"{len(self.present)} here now"
-            )
-        elif text == "!roll":
-            await self.reply(f"{event.username} rolls {self.dice.randint(1, 6)}")
-        elif text == "!uptime":
-            await self.reply(f"up {time.monotonic() - self.started:.0f} s since my last restart")
-        elif text == "!help":
-            await self.reply("commands: !stats !roll !uptime (and !crash, if you dare)")
+
+    @command("stats")
+    async def stats(self, ctx: CommandContext) -> None:
+        """Lines and people seen in this channel since the last restart."""
+        await self.reply(
+            f"{self.channel}: {self.lines} lines from {len(self.seen)} people, "
+            f"{len(self.present)} here now"
+        )
+
+    @command("roll", aliases=["dice"])
+    async def roll(self, ctx: CommandContext, sides: int = 6) -> None:
+        """Roll a die: !roll, or !roll 20 for a 20-sided one."""
+        if not 2 <= sides <= 1000:
+            await self.reply("a die has 2 to 1000 sides")
+            return
+        await self.reply(f"{ctx.username} rolls {self.dice.randint(1, sides)}")
+
+    @command("uptime")
+    async def uptime(self, ctx: CommandContext) -> None:
+        """How long this channel's actor has run (a crash restarts it)."""
+        await self.reply(f"up {time.monotonic() - self.started:.0f} s since my last restart")
 
     @on("addUser")
     async def joined(self, event: UserJoinEvent) -> None:

@@ -79,7 +79,7 @@ async def test_lines_from_stdin_are_said_one_by_one(demo: str) -> None:
     assert code == 0, err
     assert "ann in lounge: !help\n" in out  # the demo's first channel by default
     assert "ann in lounge: !roll\n" in out
-    assert "KrytenBot: commands: !stats !roll !uptime" in out
+    assert "KrytenBot: commands: !roll, !stats, !uptime — !help <command> tells more" in out
     assert "KrytenBot: ann rolls " in out
 
 

@@ -5,11 +5,13 @@ are ignored; a line not starting with the channel's prefix, or naming no command
 not for us. Then the command's checks run (rank from the tracked userlist, cooldown,
 custom checks), its arguments are parsed, and the handler runs. A refusal or a parse
 failure is answered in one line and the actor goes on; an exception from the handler
-is answered in one line and then fails the actor, as any handler failure does.
+is answered in one line (given at most ``FAILURE_ANSWER_SECONDS`` to go out) and then
+fails the actor, as any handler failure does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,7 +28,10 @@ from kryten_actors.protocol.events import ChatMessageEvent, PrivateMessageEvent
 if TYPE_CHECKING:
     from kryten_actors.bot.channel import ChannelActor
 
-__all__ = ["CommandTable", "dispatch_commands"]
+__all__ = ["FAILURE_ANSWER_SECONDS", "CommandTable", "dispatch_commands"]
+
+FAILURE_ANSWER_SECONDS = 2.0
+"""The longest a failed command's one-line answer may hold up the actor's failure."""
 
 log = logging.getLogger("kryten_actors.bot.chat")
 
@@ -173,9 +178,14 @@ async def dispatch_commands(
     try:
         await spec.func(_target(actor, entry), ctx, *args, **kwargs)
     except Exception as exc:
+        # best effort, bounded: the actor's failure (and restart) must not wait on a
+        # bridge that is down or slow to answer
         try:
-            await ctx.reply(_fit(f"{ctx.invoked} failed: {type(exc).__name__}", actor.chat_limit))
-        except KrytenError:
+            async with asyncio.timeout(FAILURE_ANSWER_SECONDS):
+                await ctx.reply(
+                    _fit(f"{ctx.invoked} failed: {type(exc).__name__}", actor.chat_limit)
+                )
+        except (KrytenError, TimeoutError):
             log.warning("could not report the failure of %s to %s", ctx.invoked, ctx.username)
         raise
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from typing import Any
 
@@ -9,8 +10,10 @@ import pytest
 
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.chat import CheckFailure, CommandContext, Cooldown, command
+from kryten_actors.bot.chat.dispatch import FAILURE_ANSWER_SECONDS
 from kryten_actors.bot.tracked import ChannelUser
 from kryten_actors.testing.harness import BotHarness, HarnessFactory
+from tests.polling import wait_until
 
 
 def said(h: BotHarness) -> list[str]:
@@ -282,3 +285,25 @@ async def test_no_chat_line_fails_the_actor_or_gets_more_than_one_line(
         assert all("\n" not in r and len(r) <= 120 for r in replies)
         assert h.health().actors["cytu.be/lounge"].restarts == 0
         assert h.health().actors["cytu.be/lounge"].failed == 0
+
+
+async def test_a_failing_command_fails_its_actor_even_while_the_answer_cannot_go_out() -> None:
+    """With the bridge down, the one-line answer would wait ``bridge.wait_timeout`` (60 s
+    here); the actor's failure is held at most ``FAILURE_ANSWER_SECONDS``."""
+    settings = {
+        "bridge": {"probe_on_start": False, "announce": False, "wait_timeout": 60.0},
+    }
+    async with BotHarness(Dice, profile="kryten-robot", settings=settings) as h:
+        await h.bridge.serve("lounge")
+        await h.idle()
+        await h.bridge.go_down()
+        await h.idle()
+        binding = h.bot.channels.binding("cytu.be", "lounge")
+        assert binding is not None
+        await wait_until(lambda: binding.link.is_down, what="the bridge seen down")
+        # handled (the answer given up, the actor failed) well before wait_timeout
+        async with asyncio.timeout(FAILURE_ANSWER_SECONDS + 20):
+            await h.say("lounge", "alice", "!boom")
+            await h.idle()
+        assert h.health().actors["cytu.be/lounge"].failed == 1
+        assert said(h) == []
