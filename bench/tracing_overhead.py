@@ -1,5 +1,6 @@
-"""Tracing overhead: the throughput case (100 channels, Bot) with tracing off, 1 % and
-100 % sampled, in interleaved repetitions.
+"""Tracing overhead: the throughput case (100 channels, Bot) with tracing off, on with
+nothing sampled (the cost of the sampling decision alone), 1 % and 100 % sampled, in
+interleaved repetitions.
 
 Tracing runs the real OpenTelemetry SDK pipeline the bot builds from its config
 (``OtelInstrumentation``: tracer provider, ratio sampler, ``BatchSpanProcessor``,
@@ -26,7 +27,7 @@ NAME = "tracing_overhead"
 CHANNELS = 100
 CAPACITY = 1000
 OVERFLOW = "block"
-SETTINGS: dict[str, float | None] = {"off": None, "1 %": 0.01, "100 %": 1.0}
+SETTINGS: dict[str, float | None] = {"off": None, "0 %": 0.0, "1 %": 0.01, "100 %": 1.0}
 
 
 def plan(quick: bool) -> list[dict[str, Any]]:
@@ -122,7 +123,7 @@ def summarize(results: list[dict[str, Any]]) -> str:
     events = results[0]["events"] if results else 0
     head = (
         f"Bot, {CHANNELS} channels, {events:,} events per run, {reps} interleaved "
-        f"repetitions (off, 1 %, 100 % back to back); mailbox capacity {CAPACITY}, overflow "
+        f"repetitions (every setting back to back); mailbox capacity {CAPACITY}, overflow "
         f"`{OVERFLOW}`. Medians. CPU is the whole process's, the exporter's thread "
         "included, until every span was exported; overhead % is paired per repetition "
         "against tracing off (median, and the range over repetitions). Spans: what the "

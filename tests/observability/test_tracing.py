@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry import trace as trace_api
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -360,3 +361,23 @@ async def test_observes_agrees_with_the_sampler_on_every_correlation_id(ratio: f
         assert instr.observes(CID, {"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"})
     finally:
         await instr.shutdown()
+
+
+async def test_spans_share_one_resource_that_hashes_like_the_sdks(
+    make_instrumentation: MakeInstrumentation, otlp_receiver: OtlpHttpReceiver
+) -> None:
+    # The provider's resource caches its hash; it must still equal and hash as the SDK's
+    # Resource with the same attributes, or the encoder would split spans by resource.
+    instr = make_instrumentation(service_name="hash-once")
+    for cid in (CID, str(uuid.uuid4())):
+        with _process(instr, correlation_id=cid):
+            pass
+    await instr.flush()
+    [first, second] = otlp_receiver.store.spans
+    assert first.resource == second.resource
+    assert first.resource["service.name"] == "hash-once"
+    assert otlp_receiver.store.paths == ["/v1/traces"]
+    provider = instr._tracing.provider  # type: ignore[union-attr]
+    plain = Resource(provider.resource.attributes, provider.resource.schema_url)
+    assert provider.resource == plain
+    assert hash(provider.resource) == hash(plain) == hash(provider.resource)
