@@ -17,6 +17,11 @@ Spans (names and keys in :mod:`~kryten_actors.observability.semconv`):
   the current span (the process span inside a handler), else a root span whose trace
   ID is the command's correlation UUID. ``traceparent``/``tracestate`` naming the
   send span are written into the outgoing headers.
+
+Cost: an event whose root span the ratio sampler would drop gets no scope at all
+(:meth:`OtelInstrumentation.observes`, decided from the correlation ID before any SDK
+object exists); a sampled one gets one :class:`~kryten_actors.observability.scopes.SpanScope`.
+Measured in ``bench/tracing_overhead.py``; see docs/tracing.md, "What tracing costs".
 """
 
 from __future__ import annotations
