@@ -7,7 +7,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ async def measure(
     backlog: bool = False,
     excluded: tuple[str, ...] = (),
     bound: float = 120.0,
+    settle: Callable[[], Awaitable[object]] | None = None,
 ) -> dict[str, Any]:
     """Publish ``events`` over ``channels`` from a separate process into consumer ``kind``.
 
@@ -63,6 +64,9 @@ async def measure(
 
     ``excluded`` channels get events but are not expected to handle them (a channel
     crashing on purpose); every other channel must receive all of its events.
+
+    ``settle``: awaited after the last event arrived and before the CPU time is read,
+    for work the events left behind that belongs to their cost (exporting spans).
     """
     names = channel_names(channels)
     stamped = rate > 0
@@ -94,6 +98,8 @@ async def measure(
                 _hold_loop_until(marker, bound)
             sent = await pub.result(timeout=bound)
             await wait_for_tally(tally, bound)
+            if settle is not None:
+                await settle()
             cpu = time.process_time() - cpu_before
     finally:
         stop.set()

@@ -16,10 +16,8 @@ only chooses IDs; the span stays a genuine root and sampling still applies.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import Iterator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 
@@ -33,6 +31,15 @@ def trace_id_from_correlation(correlation_id: str | None) -> int | None:
     UUID, or the nil UUID (an all-zero trace ID is invalid). Never raises."""
     if not correlation_id:
         return None
+    if len(correlation_id) == 36:
+        # The usual dashed form, read as uuid.UUID reads it (dashes out, 32 hex digits)
+        # without building a UUID object.
+        digits = correlation_id.replace("-", "")
+        if len(digits) == 32:
+            try:
+                return int(digits, 16) or None
+            except ValueError:
+                return None
     try:
         value = uuid.UUID(correlation_id).int
     except (ValueError, TypeError, AttributeError):
@@ -40,15 +47,22 @@ def trace_id_from_correlation(correlation_id: str | None) -> int | None:
     return value or None
 
 
-@contextlib.contextmanager
-def root_trace_id(trace_id: int | None) -> Iterator[None]:
+class root_trace_id:  # noqa: N801 -- used like a function: ``with root_trace_id(tid):``
     """Within this scope, a root span started in this context gets ``trace_id``
-    (None: a random one)."""
-    token = _next_root_trace_id.set(trace_id)
-    try:
-        yield
-    finally:
-        _next_root_trace_id.reset(token)
+    (None: a random one). A class rather than a generator: it runs once per sampled span."""
+
+    __slots__ = ("_token", "_trace_id")
+
+    def __init__(self, trace_id: int | None) -> None:
+        self._trace_id = trace_id
+        self._token: Token[int | None] | None = None
+
+    def __enter__(self) -> None:
+        self._token = _next_root_trace_id.set(self._trace_id)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _next_root_trace_id.reset(self._token)
 
 
 class CorrelationIdGenerator(IdGenerator):

@@ -47,8 +47,25 @@ class OwnedProvider(Generic[P]):
     owned: bool
 
 
+class _HashOnceResource(Resource):
+    """A ``Resource`` that computes its hash once.
+
+    The OTLP encoder groups every exported span by resource, hashing it per span, and
+    ``Resource.__hash__`` serialises all the attributes to JSON each time (~3 µs a span,
+    ~8 % of a span's export). A resource is immutable, so the first hash holds.
+    """
+
+    _hash: int | None = None
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = super().__hash__()
+        return self._hash
+
+
 def _resource(settings: TelemetrySettings) -> Resource:
-    return Resource.create({SERVICE_NAME: settings.service_name})
+    created = Resource.create({SERVICE_NAME: settings.service_name})
+    return _HashOnceResource(created.attributes, created.schema_url)
 
 
 def _span_exporter(settings: TelemetrySettings) -> SpanExporter:

@@ -17,21 +17,25 @@ Spans (names and keys in :mod:`~kryten_actors.observability.semconv`):
   the current span (the process span inside a handler), else a root span whose trace
   ID is the command's correlation UUID. ``traceparent``/``tracestate`` naming the
   send span are written into the outgoing headers.
+
+Cost: an event whose root span the ratio sampler would drop gets no scope at all
+(:meth:`OtelInstrumentation.observes`, decided from the correlation ID before any SDK
+object exists); a sampled one gets one :class:`~kryten_actors.observability.scopes.SpanScope`.
+Measured in ``bench/tracing_overhead.py``; see docs/tracing.md, "What tracing costs".
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ParentBased, Sampler
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from kryten_actors.observability import semconv
@@ -46,6 +50,7 @@ from kryten_actors.observability.providers import (
     build_tracer_provider,
 )
 from kryten_actors.observability.sampling import RandomBitsRatioSampler
+from kryten_actors.observability.scopes import NO_SCOPE, Report, SpanScope
 from kryten_actors.observability.settings import TelemetrySettings
 
 __all__ = ["OtelInstrumentation", "instrumentation_from_config"]
@@ -78,6 +83,7 @@ class OtelInstrumentation:
             self._tracing = build_tracer_provider(settings)
             self._tracer = self._tracing.provider.get_tracer(semconv.INSTRUMENTATION_NAME)
             self._root_bound = _ratio_bound(self._tracing.provider.sampler)
+        self._unsampled_prefixes = _unsampled_prefixes(self._root_bound)
         if settings.metrics:
             self._metering = build_meter_provider(settings)
             meter = self._metering.provider.get_meter(semconv.INSTRUMENTATION_NAME)
@@ -90,7 +96,14 @@ class OtelInstrumentation:
             return True
         if self._tracer is None:
             return False
-        return bool(headers) or not self._unsampled_root(correlation_id)
+        if headers:
+            return True
+        # The common case at a low ratio, in one slice and one set lookup: the first two
+        # hex digits of the sampled 56 bits already put the ID above the bound.
+        cid = correlation_id
+        if cid[21:23] in self._unsampled_prefixes and len(cid) == 36 and cid[23] == "-":
+            return False
+        return not self._unsampled_root(correlation_id)
 
     def _unsampled_root(self, correlation_id: str) -> bool:
         """True when our own ratio sampler would drop the root span of this correlation.
@@ -115,7 +128,6 @@ class OtelInstrumentation:
         return trace_id is not None and trace_id & RandomBitsRatioSampler.TRACE_ID_LIMIT >= bound
 
     # --- the scopes the bot opens --------------------------------------------------------
-    @contextlib.contextmanager
     def process(
         self,
         *,
@@ -127,38 +139,34 @@ class OtelInstrumentation:
         actor: str,
         headers: Mapping[str, str] | None,
         wait_seconds: float,
-    ) -> Iterator[None]:
+    ) -> contextlib.AbstractContextManager[None]:
         """Scope of one event processed by a channel actor (a CONSUMER span)."""
-        started = time.perf_counter()
-        ok = False
-        try:
-            if self._tracer is None or (not headers and self._unsampled_root(correlation_id)):
-                yield
-            else:
-                attributes: dict[str, AttributeValue] = {
-                    semconv.MESSAGING_SYSTEM: semconv.NATS,
-                    semconv.MESSAGING_DESTINATION: subject,
-                    semconv.MESSAGING_OPERATION_TYPE: semconv.OPERATION_PROCESS,
-                    semconv.MESSAGING_OPERATION_NAME: semconv.OPERATION_PROCESS,
-                    semconv.CYTUBE_CHANNEL: channel,
-                    semconv.CYTUBE_DOMAIN: domain,
-                    semconv.CYTUBE_EVENT: event_name,
-                    semconv.KRYTEN_ACTOR: actor,
-                    semconv.KRYTEN_MAILBOX_WAIT_MS: wait_seconds * 1000.0,
-                }
-                if correlation_id:
-                    attributes[semconv.MESSAGING_MESSAGE_ID] = correlation_id
-                span = self._start_process_span(
-                    self._tracer, subject, attributes, correlation_id, headers
-                )
-                with _active(span):
-                    yield
-            ok = True
-        finally:
-            if self._metrics is not None:
-                self._metrics.processed(event_name, channel, time.perf_counter() - started, ok=ok)
+        metrics = self._metrics
+        report: Report | None = None
+        if metrics is not None:
 
-    @contextlib.contextmanager
+            def report(seconds: float, ok: bool) -> None:
+                metrics.processed(event_name, channel, seconds, ok=ok)
+
+        tracer = self._tracer
+        if tracer is None or (not headers and self._unsampled_root(correlation_id)):
+            return NO_SCOPE if report is None else SpanScope(None, report)
+        attributes: dict[str, AttributeValue] = {
+            semconv.MESSAGING_SYSTEM: semconv.NATS,
+            semconv.MESSAGING_DESTINATION: subject,
+            semconv.MESSAGING_OPERATION_TYPE: semconv.OPERATION_PROCESS,
+            semconv.MESSAGING_OPERATION_NAME: semconv.OPERATION_PROCESS,
+            semconv.CYTUBE_CHANNEL: channel,
+            semconv.CYTUBE_DOMAIN: domain,
+            semconv.CYTUBE_EVENT: event_name,
+            semconv.KRYTEN_ACTOR: actor,
+            semconv.KRYTEN_MAILBOX_WAIT_MS: wait_seconds * 1000.0,
+        }
+        if correlation_id:
+            attributes[semconv.MESSAGING_MESSAGE_ID] = correlation_id
+        span = self._start_process_span(tracer, subject, attributes, correlation_id, headers)
+        return SpanScope(span, report)
+
     def send(
         self,
         *,
@@ -168,38 +176,37 @@ class OtelInstrumentation:
         domain: str,
         correlation_id: str,
         headers: MutableMapping[str, str],
-    ) -> Iterator[None]:
+    ) -> contextlib.AbstractContextManager[None]:
         """Scope of one command published (a PRODUCER span); injects trace headers."""
-        ok = False
-        try:
-            if self._tracer is None:
-                yield
-            else:
-                attributes: dict[str, AttributeValue] = {
-                    semconv.MESSAGING_SYSTEM: semconv.NATS,
-                    semconv.MESSAGING_DESTINATION: subject,
-                    semconv.MESSAGING_OPERATION_TYPE: semconv.OPERATION_SEND,
-                    semconv.MESSAGING_OPERATION_NAME: semconv.OPERATION_SEND,
-                    semconv.CYTUBE_CHANNEL: channel,
-                    semconv.CYTUBE_DOMAIN: domain,
-                    semconv.CYTUBE_COMMAND: action,
-                }
-                if correlation_id:
-                    attributes[semconv.MESSAGING_CONVERSATION_ID] = correlation_id
-                # Only a root send span (no current span) takes the correlation trace ID.
-                with root_trace_id(trace_id_from_correlation(correlation_id)):
-                    span = self._tracer.start_span(
-                        semconv.send_span_name(subject),
-                        kind=SpanKind.PRODUCER,
-                        attributes=attributes,
-                    )
-                with _active(span):
-                    _PROPAGATOR.inject(headers)
-                    yield
-            ok = True
-        finally:
-            if self._metrics is not None:
-                self._metrics.command(action, ok=ok)
+        metrics = self._metrics
+        report: Report | None = None
+        if metrics is not None:
+
+            def report(seconds: float, ok: bool) -> None:
+                del seconds
+                metrics.command(action, ok=ok)
+
+        tracer = self._tracer
+        if tracer is None:
+            return NO_SCOPE if report is None else SpanScope(None, report)
+        attributes: dict[str, AttributeValue] = {
+            semconv.MESSAGING_SYSTEM: semconv.NATS,
+            semconv.MESSAGING_DESTINATION: subject,
+            semconv.MESSAGING_OPERATION_TYPE: semconv.OPERATION_SEND,
+            semconv.MESSAGING_OPERATION_NAME: semconv.OPERATION_SEND,
+            semconv.CYTUBE_CHANNEL: channel,
+            semconv.CYTUBE_DOMAIN: domain,
+            semconv.CYTUBE_COMMAND: action,
+        }
+        if correlation_id:
+            attributes[semconv.MESSAGING_CONVERSATION_ID] = correlation_id
+        # Only a root send span (no current span) takes the correlation trace ID.
+        with root_trace_id(trace_id_from_correlation(correlation_id)):
+            span = tracer.start_span(
+                semconv.send_span_name(subject), kind=SpanKind.PRODUCER, attributes=attributes
+            )
+        _PROPAGATOR.inject(headers, context=trace_api.set_span_in_context(span))
+        return SpanScope(span, report)
 
     def notable(self, name: str, attributes: Mapping[str, AttributeValue]) -> None:
         """Add a span event ``name`` to the current span, if one is recording."""
@@ -299,16 +306,10 @@ def _ratio_bound(sampler: Sampler) -> int | None:
     return root.bound if type(root) is RandomBitsRatioSampler else None
 
 
-@contextlib.contextmanager
-def _active(span: trace_api.Span) -> Iterator[None]:
-    """Make ``span`` current; record an exception as ERROR; always end the span."""
-    try:
-        with trace_api.use_span(span, record_exception=False, set_status_on_exception=False):
-            yield
-    except Exception as exc:
-        span.record_exception(exc)
-        span.set_attribute(semconv.ERROR_TYPE, type(exc).__qualname__)
-        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-        raise
-    finally:
-        span.end()
+def _unsampled_prefixes(bound: int | None) -> frozenset[str]:
+    """Two-hex-digit prefixes of the sampled 56 bits (UUID characters 21-22) that put
+    every ID starting with them at or above ``bound``: unsampled whatever follows."""
+    if bound is None:
+        return frozenset()
+    digits = [f"{top:02x}" for top in range(256) if top << 48 >= bound]
+    return frozenset(digits + [d.upper() for d in digits])

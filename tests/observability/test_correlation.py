@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased, TraceIdRatioBased
 
@@ -74,3 +76,22 @@ def test_sampler_for_names() -> None:
     assert off.should_sample(None, 1, "x").decision is Decision.DROP
     on = sampler_for(SamplerSpec("parentbased_always_on"))
     assert on.should_sample(None, 1, "x").decision is Decision.RECORD_AND_SAMPLE
+
+
+def _uuid_rule(cid: str) -> int | None:
+    try:
+        return uuid.UUID(cid).int or None
+    except ValueError:
+        return None
+
+
+@given(
+    st.one_of(
+        st.uuids().map(str),
+        st.uuids().map(lambda u: str(u).upper()),
+        st.text(alphabet="0123456789abcdefABCDEF-{}_+ gx:", min_size=30, max_size=40),
+    )
+)
+def test_trace_id_follows_the_uuid_parser_for_any_text(cid: str) -> None:
+    # The 36-character fast path must agree with uuid.UUID on everything, odd input too.
+    assert trace_id_from_correlation(cid) == _uuid_rule(cid)

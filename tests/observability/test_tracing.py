@@ -7,14 +7,18 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry import trace as trace_api
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from kryten_actors.config import KrytenConfig
 from kryten_actors.observability.instrumentation import Instrumentation, NoInstrumentation
+from kryten_actors.observability.sampling import RandomBitsRatioSampler
 from kryten_actors.observability.settings import resolve_settings
 from kryten_actors.observability.tracing import OtelInstrumentation, instrumentation_from_config
 from tests.observability.conftest import MakeInstrumentation
@@ -328,3 +332,52 @@ async def test_otel_instrumentation_satisfies_the_protocol(
         return {"enabled": instr.enabled}
 
     assert accepts(make_instrumentation()) == {"enabled": True}
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.01, 0.3, 0.999, 1.0])
+async def test_observes_agrees_with_the_sampler_on_every_correlation_id(ratio: float) -> None:
+    # observes() skips an event only when the sampler would drop its root span anyway
+    # (same trace ID), so skipping never loses a sampled trace nor keeps a dropped one.
+    cfg = KrytenConfig(
+        tracing={"enabled": True, "endpoint": "http://127.0.0.1:9", "sample_ratio": ratio}
+    )
+    instr = OtelInstrumentation(resolve_settings(cfg, env={}))
+    sampler = RandomBitsRatioSampler(ratio)
+
+    @settings(max_examples=300)
+    @given(st.uuids(allow_nil=False), st.booleans())
+    def check(value: uuid.UUID, upper: bool) -> None:
+        cid = str(value).upper() if upper else str(value)
+        kept = sampler.should_sample(None, value.int, "process").decision.is_sampled()
+        assert instr.observes(cid, None) is kept
+
+    try:
+        check()
+        # An ID that gives no trace ID (a random one is drawn) and a traced event are
+        # observed: the sampler decides later, or the caller already did. (At ratio 0
+        # every root is dropped, so a well-formed nil UUID may be skipped.)
+        assert instr.observes("00000000-0000-0000-0000-000000000000", None) is (ratio > 0)
+        assert instr.observes("not-a-uuid", None)
+        assert instr.observes(CID, {"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"})
+    finally:
+        await instr.shutdown()
+
+
+async def test_spans_share_one_resource_that_hashes_like_the_sdks(
+    make_instrumentation: MakeInstrumentation, otlp_receiver: OtlpHttpReceiver
+) -> None:
+    # The provider's resource caches its hash; it must still equal and hash as the SDK's
+    # Resource with the same attributes, or the encoder would split spans by resource.
+    instr = make_instrumentation(service_name="hash-once")
+    for cid in (CID, str(uuid.uuid4())):
+        with _process(instr, correlation_id=cid):
+            pass
+    await instr.flush()
+    [first, second] = otlp_receiver.store.spans
+    assert first.resource == second.resource
+    assert first.resource["service.name"] == "hash-once"
+    assert otlp_receiver.store.paths == ["/v1/traces"]
+    provider = instr._tracing.provider  # type: ignore[union-attr]
+    plain = Resource(provider.resource.attributes, provider.resource.schema_url)
+    assert provider.resource == plain
+    assert hash(provider.resource) == hash(plain) == hash(provider.resource)
