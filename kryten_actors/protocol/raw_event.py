@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kryten_actors.protocol.validation import to_kryten_error
 
@@ -56,9 +56,6 @@ class RawEvent(BaseModel):
     domain: str
     timestamp: datetime = Field(default_factory=_utc_now)
     correlation_id: str = Field(default_factory=_new_correlation_id)
-    # set by the bot, never read from the wire (a body cannot claim to be a replay)
-    _replay: bool = PrivateAttr(default=False)
-    _redelivered: bool = PrivateAttr(default=False)
 
     @property
     def is_replay(self) -> bool:
@@ -66,21 +63,35 @@ class RawEvent(BaseModel):
 
         Replays reach handlers only with ``replay: deliver``; compare with ``time`` too.
         """
-        return self._replay
+        marks = self.__pydantic_private__
+        return marks is not None and marks.get("replay") is True
 
     def mark_replay(self) -> None:
         """Mark this event as replayed history (done by the bot when it routes it)."""
-        self._replay = True
+        self._marks()["replay"] = True
 
     @property
     def redelivered(self) -> bool:
         """True when JetStream delivered this event again (``delivery: jetstream``): a
         process may have handled it before, e.g. one killed before its ack went out."""
-        return self._redelivered
+        marks = self.__pydantic_private__
+        return marks is not None and marks.get("redelivered") is True
 
     def mark_redelivered(self) -> None:
         """Mark this event as a possible duplicate (done by the bot when it delivers it)."""
-        self._redelivered = True
+        self._marks()["redelivered"] = True
+
+    def _marks(self) -> dict[str, Any]:
+        # What the bot sets on delivery (never read from the wire: a body cannot claim to be
+        # a replay) lives in pydantic's per-instance private dict, made on the first mark.
+        # Declared ``PrivateAttr``s would make pydantic run a Python initializer for every
+        # validated event (~2 µs, a third of the typed decode: docs/performance.md).
+        # Copies, pickling and equality treat this dict as they treat private attributes.
+        marks = self.__pydantic_private__
+        if marks is None:
+            marks = {}
+            object.__setattr__(self, "__pydantic_private__", marks)
+        return marks
 
     @field_validator("timestamp")
     @classmethod
