@@ -132,6 +132,9 @@ async def _bot(
         "profile": "kryten-robot",
         "channels": [{"domain": DOMAIN, "channel": ch} for ch in channels],
         "mailbox": {"capacity": 100_000, "overflow": "drop_newest"},
+        # steady state: no start-up probe, so no replay-by-age check, which decodes every
+        # chat line of a channel's first 10 s in the router (bot/tap.py)
+        "bridge": {"probe_on_start": False},
     }
     bot = Bot(config, actor=Counter)
     await bot.start()

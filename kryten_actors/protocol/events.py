@@ -169,6 +169,10 @@ def decode_event(
     if isinstance(data, RawEvent):
         return _retype(data)
     body = bytes(data) if isinstance(data, memoryview) else data
+    if event_hint is not None:
+        fast = decode_hinted(body, event_hint)
+        if fast is not None:
+            return fast, None
     hinted = EVENT_MODELS.get(event_hint) if event_hint is not None else None
     hint_error: ValidationError | None = None
     if hinted is not None:
@@ -192,7 +196,7 @@ def decode_event(
     return _retype(raw)
 
 
-def decode_hinted(data: bytes, event_hint: str) -> RawEvent | None:
+def decode_hinted(data: bytes | bytearray, event_hint: str) -> RawEvent | None:
     """The hot path of :func:`decode_event`: one validation into the hinted model.
 
     Returns the typed event when the body validates as the model of ``event_hint``
