@@ -49,7 +49,7 @@ def main() -> None:
     results = measure(args.events, args.rounds)
     print(json.dumps(results))
     base = results["json.loads"]
-    print("| decode | CPU µs per event | × json.loads |\n|---|---|---|")
+    print("| decode | CPU µs per event | x json.loads |\n|---|---|---|")
     for name, value in results.items():
         print(f"| {name} | {value:.2f} | {value / base:.2f} |")
 
