@@ -6,8 +6,6 @@ import html
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol
 
-from pydantic import PrivateAttr
-
 from kryten_actors.errors import KrytenError
 from kryten_actors.protocol.event_payloads import (
     ChatMessagePayload,
@@ -69,18 +67,17 @@ class ChatReplies(Protocol):
 
 class _MessageEvent(TypedEvent):
     payload: ChatMessagePayload
-    # set by the bot when it delivers the event, never read from the wire
-    _replies: ChatReplies | None = PrivateAttr(default=None)
 
     def attach_replies(self, replies: ChatReplies) -> None:
         """Say where :meth:`reply` sends (done by the bot when it delivers the event)."""
-        self._replies = replies
+        self._marks()["replies"] = replies
 
     async def reply(self, text: str) -> Any:
         """Answer in the event's channel (a PM is answered by PM), through the channel's
         send path, exactly as ``send_chat`` from the handler would. Works on events a bot
         delivered to a handler; the result is the sent command's result."""
-        replies = self._replies
+        marks = self.__pydantic_private__
+        replies: ChatReplies | None = None if marks is None else marks.get("replies")
         if replies is None:
             raise KrytenError(
                 f"reply() needs an event the bot delivered to a handler; this "
