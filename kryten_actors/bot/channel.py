@@ -23,6 +23,7 @@ from kryten_actors.protocol.events import (
     decode_event,
     decode_hinted,
 )
+from kryten_actors.protocol.user_events import attach_replies
 from kryten_actors.protocol.validation import to_kryten_error
 from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
 
@@ -239,7 +240,7 @@ class ChannelActor(Actor, ChannelCommands):
 
     async def _timer(self, call: TimerCall) -> Any:
         b = self._binding
-        log_token = set_log_context((f"{b.domain}/{b.channel}", self.context.path, None, None))
+        log_token = set_log_context((b.where, self.context.path, None, None))
         try:
             return await call.callback()
         finally:
@@ -255,7 +256,7 @@ class ChannelActor(Actor, ChannelCommands):
             "override on_message() to handle your own messages"
         )
 
-    async def _handle(self, delivery: EventDelivery) -> None:  # noqa: PLR0912 - one hot path
+    async def _handle(self, delivery: EventDelivery) -> None:  # noqa: PLR0912, PLR0915 - one hot path
         b = self._binding
         counters = b.counters
         counters.events_received += 1
@@ -287,13 +288,12 @@ class ChannelActor(Actor, ChannelCommands):
         if delivery.replay or delivery.ack is not None:
             _mark(event, delivery)
         if type(event) in _CHAT_LIKE:
-            event.attach_replies(b.outbox)  # type: ignore[attr-defined]
+            attach_replies(event, b.outbox)  # type: ignore[arg-type]
         instr = b.instrumentation
-        token = current_correlation.set(event.correlation_id)
+        correlation_id = event.correlation_id
+        token = current_correlation.set(correlation_id)
         # what every log record of this event's handlers is about (observability.logs)
-        log_token = set_log_context(
-            (f"{b.domain}/{b.channel}", self.context.path, event.event_name, event.correlation_id)
-        )
+        log_token = set_log_context((b.where, self.context.path, event.event_name, correlation_id))
         try:
             if instr.enabled and instr.observes(event.correlation_id, delivery.headers):
                 scope = instr.process(
@@ -325,8 +325,9 @@ class ChannelActor(Actor, ChannelCommands):
             reset_log_context(log_token)
         counters.events_handled += 1
         now = b.clock.now()
-        counters.latency_total += now - delivery.enqueued_at
-        counters.latency.record(now - delivery.enqueued_at, now)
+        latency = now - delivery.enqueued_at
+        counters.latency_total += latency
+        counters.latency.record(latency, now)
 
     async def _run(
         self, functions: tuple[Callable[..., Awaitable[Any]], ...], event: RawEvent

@@ -147,6 +147,10 @@ class JoinTracker:
         """True until the first start-up period has been checked out (cheap flag)."""
         return self._start_until is not None
 
+    def start_checked(self) -> None:
+        """The start-up period is over for this channel (a fresh chat line was seen)."""
+        self._start_until = None
+
     def starting(self, now: float) -> bool:
         """True in the channel's first ``START_SECONDS`` (before any join was seen)."""
         until = self._start_until

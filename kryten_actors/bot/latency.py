@@ -18,6 +18,7 @@ __all__ = ["LatencyWindow"]
 _BUCKETS: Final = 28
 # frexp(x) = (m, e) with x = m * 2**e: bucket e + _OFFSET holds [2**(e-1), 2**e)
 _OFFSET: Final = 20  # bucket 0 holds everything under 2**-20 s (~1 µs)
+_SCALE: Final = float(2**_OFFSET)
 _EMPTY: Final = array("I", bytes(4 * _BUCKETS))
 
 
@@ -36,10 +37,10 @@ class LatencyWindow:
         """Count one latency observed at ``now`` (the clock the caller uses for both)."""
         if now >= self._rotate_at:
             self._rotate(now)
-        index = math.frexp(seconds)[1] + _OFFSET if seconds > 0 else 0
-        current = self._current
-        assert current is not None
-        current[min(max(index, 0), _BUCKETS - 1)] += 1
+        # bucket e + _OFFSET holds [2**(e-1), 2**e): the bit length of seconds * 2**20
+        # (what math.frexp gives, without the call); under ~1 µs (or negative) is bucket 0
+        index = int(seconds * _SCALE).bit_length() if seconds > 0 else 0
+        self._current[index if index < _BUCKETS else _BUCKETS - 1] += 1  # type: ignore[index]
 
     def _rotate(self, now: float) -> None:
         # a window with no event in between leaves nothing worth keeping

@@ -3,7 +3,8 @@
 History is recognised by the join sequence (see :mod:`~kryten_actors.bot.joining`); in
 the bot's first seconds against a real bridge (``kryten-robot`` with the start-up probe),
 when a join may have begun before the bot subscribed, also by age: a line CyTube wrote
-more than 3 s before the bridge published it is history.
+more than 3 s before the bridge published it is history — until the channel's first
+fresh line (CyTube replays history oldest first, before live chat).
 
 The router hands every event of a served channel to :func:`observe` before it enters
 the channel actor's mailbox. State-bearing events update the channel's
@@ -94,4 +95,9 @@ def _old_at_start(binding: ChannelBinding, data: bytes) -> bool:
     if not isinstance(decoded, ChatMessageEvent) or decoded.payload.time <= 0:
         return False  # no time given (a test's hand-made line): nothing to judge by
     age = (decoded.timestamp - decoded.time).total_seconds()
-    return age > REPLAY_AGE_SECONDS
+    if age > REPLAY_AGE_SECONDS:
+        return True
+    # CyTube replays its buffer oldest first and before any live line: from the first
+    # fresh line on, the join sequence alone decides (and no line is decoded twice)
+    binding.join.start_checked()
+    return False

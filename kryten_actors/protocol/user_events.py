@@ -40,6 +40,7 @@ __all__ = [
     "UserJoinEvent",
     "UserLeaveEvent",
     "UserListEvent",
+    "attach_replies",
     "ms_to_datetime",
 ]
 
@@ -70,7 +71,7 @@ class _MessageEvent(TypedEvent):
 
     def attach_replies(self, replies: ChatReplies) -> None:
         """Say where :meth:`reply` sends (done by the bot when it delivers the event)."""
-        self._marks()["replies"] = replies
+        attach_replies(self, replies)
 
     async def reply(self, text: str) -> Any:
         """Answer in the event's channel (a PM is answered by PM), through the channel's
@@ -275,3 +276,13 @@ class LoginEvent(TypedEvent):
 
     event_names: ClassVar[tuple[str, ...]] = ("login",)
     payload: LoginPayload
+
+
+def attach_replies(event: _MessageEvent, replies: ChatReplies) -> None:
+    """:meth:`_MessageEvent.attach_replies` as a plain function (the bot calls it on every
+    chat line it delivers: no method lookup, the marks dict made in one step)."""
+    marks = event.__pydantic_private__
+    if marks is None:
+        object.__setattr__(event, "__pydantic_private__", {"replies": replies})
+    else:
+        marks["replies"] = replies

@@ -230,6 +230,25 @@ def test_in_the_first_seconds_an_old_line_is_history_by_its_age() -> None:
     assert observe(b, "chatmsg", envelope("chatMsg", old)) == DELIVER
 
 
+def test_the_age_check_ends_at_a_channels_first_fresh_line() -> None:
+    """CyTube replays its buffer oldest first, before any live line: after the first fresh
+    line the join sequence alone decides, and chat is no longer decoded at routing."""
+    clock = VirtualClock()
+    b = binding(clock=clock, bridge={"probe_on_start": True, "announce": False})
+    history = [line("alice", f"h{n}", written=later(-60 + n)) for n in range(5)]
+    assert [observe(b, "chatmsg", envelope("chatMsg", h)) for h in history] == [SKIP] * 5
+    assert b.join.watching_start
+    assert observe(b, "chatmsg", envelope("chatMsg", line("bob", "hi", written=later(-1)))) == (
+        DELIVER
+    )
+    assert not b.join.watching_start
+    late = line("carol", "lagging", written=later(-30))  # live, only delivered late
+    assert observe(b, "chatmsg", envelope("chatMsg", late)) == DELIVER
+    # a rejoin is still recognised by its sequence
+    observe(b, "rank", envelope("rank", -1))
+    assert observe(b, "chatmsg", envelope("chatMsg", history[0])) == SKIP
+
+
 def test_the_start_probe_seeds_name_and_rank_unless_events_said_more() -> None:
     b = binding()
     b.join.seed(username=BOT, rank=5)
