@@ -41,7 +41,7 @@ class EventDelivery:
     ``ack`` settles an event of a durable source (``delivery: jetstream``), else None.
     """
 
-    __slots__ = ("ack", "data", "enqueued_at", "event", "headers", "replay", "subject")
+    __slots__ = ("ack", "data", "enqueued_at", "event", "headers", "nbytes", "replay", "subject")
 
     def __init__(  # noqa: PLR0917 - built once per event on the hot path: positional
         self,
@@ -60,6 +60,9 @@ class EventDelivery:
         self.enqueued_at = enqueued_at
         self.replay = replay
         self.ack = ack
+        #: size of the body (what ``mailbox.max_bytes`` counts; an attribute, not a
+        #: property: the mailbox reads it twice per event)
+        self.nbytes = len(data)
 
     def __repr__(self) -> str:
         return f"EventDelivery(subject={self.subject!r}, bytes={len(self.data)})"
@@ -73,11 +76,6 @@ class EventDelivery:
     def reply(self) -> str:
         """Events carry no reply subject."""
         return ""
-
-    @property
-    def nbytes(self) -> int:
-        """Size of the body (what ``mailbox.max_bytes`` counts)."""
-        return len(self.data)
 
     def on_dead_letter(self, reason: str) -> None:
         """Called by the dead letters when this event becomes one: settle it."""
