@@ -56,6 +56,16 @@ def test_latency_quantile_is_within_a_factor_of_two_above(values: list[float]) -
     assert window.count(now=1.0) == len(values)
 
 
+def test_latency_extremes_fall_into_the_first_and_last_buckets() -> None:
+    window = LatencyWindow(window=60.0)
+    for value in (0.0, -1.0, 1e-9):  # clock jitter can make a latency 0 or negative
+        window.record(value, now=1.0)
+    assert window.quantile(1.0, now=1.0) == 2.0**-20  # the first bucket: under ~1 µs
+    window.record(1e9, now=1.0)  # far beyond the last bucket: kept in it
+    assert window.quantile(1.0, now=1.0) == 2.0**7
+    assert window.count(now=1.0) == 4
+
+
 def test_latency_window_forgets_what_is_older_than_two_windows() -> None:
     window = LatencyWindow(window=10.0)
     assert window.quantile(0.99) is None
