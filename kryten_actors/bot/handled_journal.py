@@ -190,9 +190,18 @@ class DuplicateWindow:
         ids[correlation_id] = None
         journal = self.journal
         if journal is not None:
-            journal.append(correlation_id)
-            if journal.full:
-                journal.rewrite(ids)
+            try:
+                journal.append(correlation_id)
+                if journal.full:
+                    journal.rewrite(ids)
+            except OSError as exc:  # a full disk must not fail the event: memory only
+                log.warning(
+                    "handled-event journal %s failed (%s): continuing without it; after a "
+                    "crash, events whose acks were lost are handled again, flagged",
+                    journal.path,
+                    exc.strerror or exc,
+                )
+                self.detach()
 
     def attach(self, journal: HandledJournal | None, restored: Iterable[str]) -> None:
         """Start from ``restored`` IDs and write new ones through to ``journal``."""

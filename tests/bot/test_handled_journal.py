@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -111,6 +112,23 @@ def test_the_file_stays_bounded_and_restores_the_window(ids: list[str]) -> None:
         assert sorted(remembered) == sorted(i for i in set(ids) if i in after)
         assert len(after) == len(window)
         after.detach()
+
+
+def test_a_journal_that_fails_to_write_is_dropped_not_the_event(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    window = DuplicateWindow(8)
+    journal, restored = open_journal(tmp_path / "bot.handled", stream_id="S", capacity=8)
+    window.attach(journal, restored)
+    assert journal is not None
+    os.close(journal._fd)  # as if the disk had gone away under it
+    with caplog.at_level(logging.WARNING):
+        window.add("a")
+    assert "a" in window  # still remembered in memory
+    assert window.journal is None
+    assert "continuing without it" in caplog.text
+    window.add("b")  # and nothing more is tried
+    assert "b" in window
 
 
 def test_where_the_journal_lives(tmp_path: Path) -> None:
