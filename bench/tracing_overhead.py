@@ -14,6 +14,7 @@ span's export is charged to the run that made it.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.measurement import measure
@@ -40,18 +41,28 @@ def plan(quick: bool) -> list[dict[str, Any]]:
     ]
 
 
+async def _measure(
+    spec: dict[str, Any],
+    options: dict[str, Any],
+    settle: Callable[[], Awaitable[object]] | None = None,
+) -> dict[str, Any]:
+    """The Bot draining a backlog over ``CHANNELS`` (``settle`` awaited before CPU is read)."""
+    return await measure(
+        "bot",
+        spec["url"],
+        channels=CHANNELS,
+        events=spec["events"],
+        options=options,
+        backlog=True,
+        settle=settle,
+    )
+
+
 async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
     ratio = SETTINGS[spec["tracing"]]
     options: dict[str, Any] = {"capacity": CAPACITY, "overflow": OVERFLOW}
     if ratio is None:
-        return await measure(
-            "bot",
-            spec["url"],
-            channels=CHANNELS,
-            events=spec["events"],
-            options=options,
-            backlog=True,
-        )
+        return await _measure(spec, options)
     port = free_port()
     async with Child("bench.otlp_sink", str(port)) as sink:
         config = KrytenConfig(
@@ -65,15 +76,7 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         instrumentation = instrumentation_from_config(config, env={})
         options["instrumentation"] = instrumentation
         try:
-            result = await measure(
-                "bot",
-                spec["url"],
-                channels=CHANNELS,
-                events=spec["events"],
-                options=options,
-                backlog=True,
-                settle=instrumentation.flush,
-            )
+            result = await _measure(spec, options, settle=instrumentation.flush)
         finally:
             await instrumentation.shutdown()
         sink.stop()
