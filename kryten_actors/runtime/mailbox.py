@@ -207,11 +207,12 @@ class Mailbox:
         if len(queue) <= limit:
             items = list(queue)
             queue.clear()
+            self.nbytes = 0  # all taken: no sum over them (the common case)
         else:
             popleft = queue.popleft
             items = [popleft() for _ in range(limit)]
-        if self.max_bytes is not None:
-            self.nbytes -= sum(getattr(item, "nbytes", 0) for item in items)
+            if self.max_bytes is not None:
+                self.nbytes -= sum(getattr(item, "nbytes", 0) for item in items)
         waiters = self._room_waiters
         if waiters:
             for _ in items:
