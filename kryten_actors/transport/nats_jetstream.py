@@ -123,17 +123,17 @@ class JetStreamLink:
         check_server(client)
         self._js = client.jetstream(timeout=_API_TIMEOUT)
         try:
-            await self._ensure_stream()
+            info = await self._ensure_stream()
         except (js_errors.ServiceUnavailableError, nats_errors.NoRespondersError) as exc:
             raise KrytenConnectionError(
                 "delivery: jetstream needs JetStream enabled on the NATS server "
                 "(nats-server -js, or a `jetstream {}` block in its config)"
             ) from exc
-        info = await self.js.stream_info(self.settings.name)
         self.stream_id = f"{self.settings.name} {info.created}"
         self._acker = asyncio.get_running_loop().create_task(self._ack_loop())
 
-    async def _ensure_stream(self) -> None:
+    async def _ensure_stream(self) -> api.StreamInfo:
+        """The stream's info once it exists with our settings (created or updated)."""
         s = self.settings
         js = self.js
         try:
@@ -147,13 +147,12 @@ class JetStreamLink:
                     f"create it over {list(s.subjects)} or set jetstream.manage_stream: true"
                 )
             try:
-                await js.add_stream(self._stream_config())
+                return await js.add_stream(self._stream_config())
             except js_errors.BadRequestError as exc:
                 raise KrytenConnectionError(
                     f"could not create JetStream stream {s.name!r} over {list(s.subjects)}: "
                     f"{exc.description} (another stream may already capture these subjects)"
                 ) from exc
-            return
         missing = set(s.subjects) - set(info.config.subjects or ())
         if not s.manage:
             if missing:
@@ -161,8 +160,8 @@ class JetStreamLink:
                     f"JetStream stream {s.name!r} does not capture {sorted(missing)}; "
                     "add the subjects to it or set jetstream.manage_stream: true"
                 )
-            return
-        await js.update_stream(self._stream_config())
+            return info
+        return await js.update_stream(self._stream_config())
 
     def _stream_config(self) -> api.StreamConfig:
         s = self.settings
