@@ -295,13 +295,13 @@ class ChannelActor(Actor, ChannelCommands):
         # what every log record of this event's handlers is about (observability.logs)
         log_token = set_log_context((b.where, self.context.path, event.event_name, correlation_id))
         try:
-            if instr.enabled and instr.observes(event.correlation_id, delivery.headers):
+            if instr.enabled and instr.observes(correlation_id, delivery.headers):
                 scope = instr.process(
                     subject=delivery.subject,
                     event_name=event.event_name,
                     channel=b.channel,
                     domain=b.domain,
-                    correlation_id=event.correlation_id,
+                    correlation_id=correlation_id,
                     actor=self.context.path,
                     headers=delivery.headers,
                     wait_seconds=max(0.0, b.clock.now() - delivery.enqueued_at),

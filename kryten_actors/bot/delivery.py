@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Acknowledgement", "EventDelivery", "EventPreview", "correlation_of"]
+__all__ = [
+    "CORRELATION_ID_PATTERN",
+    "Acknowledgement",
+    "EventDelivery",
+    "EventPreview",
+    "correlation_of",
+]
 
 
 class Acknowledgement(Protocol):
@@ -94,7 +100,9 @@ class EventDelivery:
 
 
 _TRACE_HEADERS = ("traceparent", "tracestate")
-_CORRELATION = re.compile(rb'"correlation_id"\s*:\s*"([0-9A-Za-z._:-]{1,64})"')
+CORRELATION_ID_PATTERN = "[0-9A-Za-z._:-]{1,64}"
+"""The correlation IDs :func:`correlation_of` finds (and the handled-event journal keeps)."""
+_CORRELATION = re.compile(rb'"correlation_id"\s*:\s*"(%s)"' % CORRELATION_ID_PATTERN.encode())
 
 
 def correlation_of(data: bytes) -> str | None:

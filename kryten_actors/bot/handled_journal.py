@@ -34,6 +34,8 @@ try:
 except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None  # type: ignore[assignment]
 
+from kryten_actors.bot.delivery import CORRELATION_ID_PATTERN
+
 if TYPE_CHECKING:
     from kryten_actors.config import KrytenConfig
 
@@ -41,7 +43,7 @@ __all__ = ["DuplicateWindow", "HandledJournal", "journal_path", "open_journal"]
 
 log = logging.getLogger("kryten_actors.bot.jetstream")
 _MAGIC = "kryten-actors handled v1"
-_ID = re.compile(r"^[0-9A-Za-z._:-]{1,64}$")
+_ID = re.compile(f"^{CORRELATION_ID_PATTERN}$")
 
 
 class HandledJournal:
@@ -229,5 +231,5 @@ def journal_path(config: KrytenConfig) -> Path | None:
         if js.sharding.member is None:  # a new member name each start: nothing to find
             return None
         name = f"{name}-{js.sharding.member}"
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-    return Path(tempfile.gettempdir()) / "kryten-actors" / f"{safe}.handled"
+    # both parts are validated tokens ([A-Za-z0-9_-]): safe as a file name
+    return Path(tempfile.gettempdir()) / "kryten-actors" / f"{name}.handled"
