@@ -163,14 +163,14 @@ class NatsTransport(Transport):
         self._connecting = True
         self._last_error = self._auth_error = None
         try:
-            async with asyncio.timeout(self._config.connect_timeout):
-                await client.connect(
-                    **client_options(self._config),
-                    error_cb=self._on_error,
-                    disconnected_cb=self._on_disconnected,
-                    reconnected_cb=self._on_reconnected,
-                    closed_cb=self._on_closed,
-                )
+            await client.connect_within(
+                self._config.connect_timeout,
+                **client_options(self._config),
+                error_cb=self._on_error,
+                disconnected_cb=self._on_disconnected,
+                reconnected_cb=self._on_reconnected,
+                closed_cb=self._on_closed,
+            )
         except Exception as exc:  # noqa: BLE001 -- every connect failure becomes one error type
             await self._abandon(client)
             cause = self._auth_error or self._last_error or exc

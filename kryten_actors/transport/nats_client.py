@@ -25,6 +25,7 @@ subject scheme accepts, so the router dead-letters the message as ``unroutable``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -48,6 +49,7 @@ _HMSG = b"HMSG "
 _H = ord("H")
 _CRLF = b"\r\n"
 _SUBJECT_CACHE = 4096
+_STOP_CONNECT_TRIES = 50  # cancels, 0.1 s apart, of a first connect that ran out of time
 
 LEAN_PARSER_SUPPORTED = all(
     hasattr(nats_parser, name)
@@ -243,6 +245,38 @@ class LeanClient(TolerantClient):
         self.frame_errors = 0
         if LEAN_PARSER_SUPPORTED:
             self._ps = _FrameParser(self)
+
+    async def connect_within(self, seconds: float, **options: Any) -> None:
+        """``connect(**options)`` bounded by ``seconds`` as a whole; ``TimeoutError`` past it.
+
+        Cancelling a connect is not enough to end it: nats-py turns a cancelled wait into
+        its own timeout error and tries the servers again — forever during a first
+        connect — which hung a wrong-password start on a loaded machine. So the attempt
+        runs as its own task, and one that runs out of time gets its attempts capped
+        (its loop then ends with ``NoServersError`` even when a cancel is swallowed) and
+        is cancelled until it has ended.
+        """
+        connecting = asyncio.get_running_loop().create_task(self.connect(**options))
+        try:
+            done, _ = await asyncio.wait({connecting}, timeout=seconds)
+        finally:
+            if not connecting.done():
+                await self._stop_connecting(connecting)
+        if not done:
+            raise TimeoutError(f"no connection within {seconds:g} s")
+        connecting.result()
+
+    async def _stop_connecting(self, connecting: asyncio.Task[None]) -> None:
+        self.options["max_reconnect_attempts"] = 1
+        for _ in range(_STOP_CONNECT_TRIES):
+            if connecting.done():
+                break
+            connecting.cancel()
+            await asyncio.wait({connecting}, timeout=0.1)
+        if not connecting.done():  # pragma: no cover - nats-py ended neither way
+            log.error("a NATS connect attempt did not stop when cancelled; it is left running")
+        elif not connecting.cancelled():
+            connecting.exception()  # retrieved: the caller reports the cause it kept
 
     def add_frame_route(self, sid: int, handler: FrameHandler) -> bool:
         """Deliver the frames of subscription ``sid`` to ``handler``; False if unsupported."""
