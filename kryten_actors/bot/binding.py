@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from kryten_actors.bot.latency import LatencyWindow
 from kryten_actors.bot.outbox import ChannelOutbox
 from kryten_actors.bot.tracked import ChannelState
 from kryten_actors.errors import KrytenValidationError
+from kryten_actors.observability.logs import current_log_context
 
 if TYPE_CHECKING:
     from kryten_actors.bot.sender import CommandSender
@@ -24,11 +24,15 @@ if TYPE_CHECKING:
 
 __all__ = ["ChannelBinding", "ChannelCounters", "EventDelivery", "TimerCall", "current_correlation"]
 
-#: Correlation ID of the event being handled in the current task (None outside handlers).
-#: Commands sent from a handler carry it, so a conversation stays one trace.
-current_correlation: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "kryten_current_correlation", default=None
-)
+
+def current_correlation() -> str | None:
+    """Correlation ID of the event being handled in the current task (None outside handlers).
+
+    Commands sent from a handler carry it, so a conversation stays one trace. It is read
+    from the log context the handler runs in (one context variable set per event).
+    """
+    context = current_log_context()
+    return None if context is None else context[3]
 
 
 class TimerCall:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from kryten_actors.bot.actor_source import validate_settings
-from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall, current_correlation
+from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall
 from kryten_actors.bot.chat.dispatch import CommandTable, dispatch_commands
 from kryten_actors.bot.commands import ChannelCommands
 from kryten_actors.bot.handlers import HandlerRegistration, HandlerTable, run_handlers
 from kryten_actors.bot.task_leaks import DETECTOR as _LEAKS
 from kryten_actors.bot.task_leaks import owned_tasks
 from kryten_actors.errors import KrytenError, KrytenValidationError
+from kryten_actors.observability.logs import LOG_CONTEXT as _LOG_CONTEXT
 from kryten_actors.observability.logs import reset_log_context, set_log_context
 from kryten_actors.protocol.events import (
     EVENT_MODELS,
@@ -77,6 +78,8 @@ class ChannelActor(Actor, ChannelCommands):
     """
 
     _handler_table: ClassVar[HandlerTable] = HandlerTable({}, ())
+    #: the table's handler functions by event name (the hot path's one dict lookup)
+    _handler_functions: ClassVar[Mapping[str, tuple[Callable[..., Awaitable[Any]], ...]]] = {}
     _command_table: ClassVar[CommandTable] = CommandTable([])
     _kryten_chat_commands: ClassVar[Callable[..., Awaitable[None]] | None] = None
     #: A pydantic model validating the channel's ``settings`` (see :attr:`settings`).
@@ -91,6 +94,7 @@ class ChannelActor(Actor, ChannelCommands):
             # the lazy decode of chat they do not handle)
             cls._kryten_chat_commands = dispatch_commands
         cls._handler_table = HandlerTable.collect(cls)
+        cls._handler_functions = cls._handler_table.by_event
 
     # --- identity and tracked bridge state -------------------------------------------
     def bind(self, binding: ChannelBinding) -> None:
@@ -261,7 +265,9 @@ class ChannelActor(Actor, ChannelCommands):
         counters = b.counters
         counters.events_received += 1
         hint = delivery.event
-        functions = self._handler_table.functions_for(hint)
+        functions = self._handler_functions.get(hint)
+        if functions is None:
+            functions = self._handler_table.functions_for(hint)
         if not functions and hint in EVENT_MODELS:
             # Lazy decode: nothing here wants this event, so its body is never parsed.
             # (Unknown names still decode: their handlers may be "*" ones.)
@@ -282,7 +288,7 @@ class ChannelActor(Actor, ChannelCommands):
             name = event.event_name.lower()
             if name != hint:
                 functions = self._handler_table.functions_for(name)
-        if not b.owns(event):
+        if (event.channel != b.channel or event.domain != b.domain) and not b.owns(event):
             self._mismatch(event)
             return
         if delivery.replay or delivery.ack is not None:
@@ -291,9 +297,9 @@ class ChannelActor(Actor, ChannelCommands):
             attach_replies(event, b.outbox)  # type: ignore[arg-type]
         instr = b.instrumentation
         correlation_id = event.correlation_id
-        token = current_correlation.set(correlation_id)
-        # what every log record of this event's handlers is about (observability.logs)
-        log_token = set_log_context((b.where, self.context.path, event.event_name, correlation_id))
+        # what every log record of this event's handlers is about (observability.logs);
+        # commands sent from the handlers read their correlation ID from it
+        log_token = _LOG_CONTEXT.set((b.where, self.context.path, event.event_name, correlation_id))
         try:
             if instr.enabled and instr.observes(correlation_id, delivery.headers):
                 scope = instr.process(
@@ -321,8 +327,7 @@ class ChannelActor(Actor, ChannelCommands):
             elif functions:
                 await self._run(functions, event)
         finally:
-            current_correlation.reset(token)
-            reset_log_context(log_token)
+            _LOG_CONTEXT.reset(log_token)
         counters.events_handled += 1
         now = b.clock.now()
         latency = now - delivery.enqueued_at

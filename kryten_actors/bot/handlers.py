@@ -128,6 +128,12 @@ class HandlerTable:
         table._functions[WILDCARD] = tuple(getattr(owner, attr) for attr in wild)
         return table
 
+    @property
+    def by_event(self) -> Mapping[str, tuple[Callable[..., Awaitable[Any]], ...]]:
+        """The handler functions of each event name that has its own (wildcard ones
+        included); an event not in it gets :meth:`functions_for`'s wildcard answer."""
+        return self._functions
+
     def functions_for(self, event_name_lower: str) -> tuple[Callable[..., Awaitable[Any]], ...]:
         """The handler functions (unbound: call with the actor) for an event."""
         functions = self._functions.get(event_name_lower)

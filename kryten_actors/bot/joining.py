@@ -69,13 +69,13 @@ class JoinTracker:
         "_clock",
         "_settle_delay",
         "_settled",
-        "_start_until",
         "_state",
         "_timer",
         "in_replay_window",
         "logged_in",
         "rejoining",
         "settled_rank",
+        "start_until",
     )
 
     def __init__(
@@ -91,7 +91,9 @@ class JoinTracker:
         self._settle_delay = settle_delay
         self._timer: Cancellable | None = None
         self._settled: asyncio.Event | None = None
-        self._start_until: float | None = clock.now() + START_SECONDS if check_start else None
+        #: End of the start-up period whose chat is checked for replay by age; None once
+        #: it is over (a plain attribute: the router reads it for every chat line)
+        self.start_until: float | None = clock.now() + START_SECONDS if check_start else None
         self.in_replay_window = False
         self.rejoining = False
         self.logged_in = False
@@ -142,20 +144,15 @@ class JoinTracker:
         if rank is not None and not self.rejoining and state.rank is None:
             state.rank = self.settled_rank = rank
 
-    @property
-    def watching_start(self) -> bool:
-        """True until the first start-up period has been checked out (cheap flag)."""
-        return self._start_until is not None
-
     def start_checked(self) -> None:
         """The start-up period is over for this channel (a fresh chat line was seen)."""
-        self._start_until = None
+        self.start_until = None
 
     def starting(self, now: float) -> bool:
         """True in the channel's first ``START_SECONDS`` (before any join was seen)."""
-        until = self._start_until
+        until = self.start_until
         if until is None or now > until:
-            self._start_until = None
+            self.start_until = None
             return False
         return True
 
@@ -180,7 +177,7 @@ class JoinTracker:
 
     # --- internals -----------------------------------------------------------------------
     def _on_rank(self, rank: float) -> None:
-        self._start_until = None  # a join of our own: the sequence decides from now on
+        self.start_until = None  # a join of our own: the sequence decides from now on
         if rank < 0:
             self._unsettle()
             self.in_replay_window = True

@@ -106,34 +106,34 @@ class Expectation:
 class OutcomeWatcher:
     """The expectations of one channel, oldest first (see the module docstring)."""
 
-    __slots__ = ("_pending", "refused", "throttled", "where")
+    __slots__ = ("pending", "refused", "throttled", "where")
 
     def __init__(self, where: str) -> None:
         self.where = where
-        self._pending: deque[Expectation] = deque()
+        self.pending: deque[Expectation] = deque()
         self.refused = 0
         self.throttled = 0
 
     def __len__(self) -> int:
-        return len(self._pending)
+        return len(self.pending)
 
     def expect(self, expectation: Expectation) -> None:
         """Start waiting for CyTube's answer to a command (before it is sent)."""
-        self._pending.append(expectation)
+        self.pending.append(expectation)
 
     def watches(self, name: str) -> bool:
         """True when an event of this (lowercased) name may answer a pending command."""
-        return any(name in item.rule.events for item in self._pending)
+        return any(name in item.rule.events for item in self.pending)
 
     def observe(self, name: str, event: RawEvent, own_name: str | None) -> None:
         """Let the oldest expectation whose rule claims ``event`` consume it."""
-        for item in self._pending:
+        for item in self.pending:
             if name not in item.rule.events:
                 continue
             verdict = item.rule.judge(name, event, item.command, own_name)
             if verdict is None:
                 continue
-            self._pending.remove(item)
+            self.pending.remove(item)
             kind, text = verdict
             pause = 0.0
             if kind == Verdict.REFUSED:
@@ -149,17 +149,17 @@ class OutcomeWatcher:
         ``before`` (clock time) and nobody answered, and all but the newest ``keep`` of
         them (a clock that does not move, such as a test's, keeps them bounded too).
         Requests still in flight and awaited expectations are left alone."""
-        followed = [e for e in self._pending if not e.awaited and e.sent_at != math.inf]
+        followed = [e for e in self.pending if not e.awaited and e.sent_at != math.inf]
         excess = len(followed) - keep
         stale = [e for i, e in enumerate(followed) if i < excess or e.sent_at < before]
         for expectation in stale:
-            self._pending.remove(expectation)
+            self.pending.remove(expectation)
             expectation.future.cancel()
 
     def discard(self, expectation: Expectation) -> None:
         """Stop waiting for ``expectation`` (it was not sent, or its window passed)."""
         try:
-            self._pending.remove(expectation)
+            self.pending.remove(expectation)
         except ValueError:
             return
 

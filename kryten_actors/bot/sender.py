@@ -149,7 +149,7 @@ class CommandSender:
                 command=command.action,
                 reason="insufficient rank",
             )
-        cid = correlation_id or current_correlation.get() or str(uuid.uuid4())
+        cid = correlation_id or current_correlation() or str(uuid.uuid4())
         encoded = self._encoder.encode(
             command, domain=domain, channel=channel, correlation_id=cid, source=self._source
         )

@@ -53,10 +53,10 @@ def observe(binding: ChannelBinding, event: str, data: bytes) -> int:
         if event == _CHAT:
             return _replayed(binding)
         join.closes_history(event)
-    elif event == _CHAT and join.watching_start and _old_at_start(binding, data):
+    elif event == _CHAT and join.start_until is not None and _old_at_start(binding, data):
         return _replayed(binding)
     outcomes = binding.outbox.outcomes
-    feedback = event in FEEDBACK_EVENTS and len(outcomes) > 0 and outcomes.watches(event)
+    feedback = event in FEEDBACK_EVENTS and bool(outcomes.pending) and outcomes.watches(event)
     if not feedback and event not in _TRACKED:
         return DELIVER
     try:

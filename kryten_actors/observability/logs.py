@@ -47,6 +47,7 @@ from kryten_actors.errors import KrytenValidationError
 
 __all__ = [
     "CONTEXT_FIELDS",
+    "LOG_CONTEXT",
     "LOG_LEVEL_ENV",
     "ContextFilter",
     "JsonFormatter",
@@ -54,6 +55,7 @@ __all__ = [
     "RepeatedWarnings",
     "TextFormatter",
     "configure_logging",
+    "current_log_context",
     "flush_repeated_warnings",
     "limit_repeated_warnings",
     "reset_log_context",
@@ -71,6 +73,8 @@ LogContext = tuple[str, str, str | None, str | None]
 """``(channel, actor path, event name, correlation ID)`` of the message being handled."""
 
 _context: ContextVar[LogContext | None] = ContextVar("kryten_log_context", default=None)
+LOG_CONTEXT: Final = _context
+"""The context variable :func:`set_log_context` sets (the hot path sets it directly)."""
 _HANDLER_NAME: Final = "kryten-actors"
 _PACKAGE_LOGGER: Final = "kryten_actors"
 
@@ -86,6 +90,11 @@ def set_log_context(context: LogContext | None) -> Token[LogContext | None]:
 def reset_log_context(token: Token[LogContext | None]) -> None:
     """Undo :func:`set_log_context`."""
     _context.reset(token)
+
+
+def current_log_context() -> LogContext | None:
+    """What records logged now are about (None outside a handler)."""
+    return _context.get()
 
 
 def _trace_id(correlation_id: str | None) -> str | None:

@@ -108,11 +108,14 @@ class ActorContext:
     actor's path as ``extra["actor"]``.
     """
 
-    __slots__ = ("_cell", "_logger")
+    __slots__ = ("_cell", "_logger", "path")
 
     def __init__(self, cell: Cell) -> None:
         self._cell = cell
         self._logger: logging.LoggerAdapter[logging.Logger] | None = None
+        #: ``/root/...``: the parent's path plus ``/`` plus the name (an attribute: the
+        #: channel actors' hot path reads it per event).
+        self.path: str = cell.path
 
     def __repr__(self) -> str:
         return f"<ActorContext {self._cell.path}>"
@@ -121,11 +124,6 @@ class ActorContext:
     def name(self) -> str:
         """The actor's name, unique among its siblings."""
         return self._cell.spec.name
-
-    @property
-    def path(self) -> str:
-        """``/root/...``: the parent's path plus ``/`` plus the name."""
-        return self._cell.path
 
     @property
     def parent(self) -> ActorRef | None:

@@ -228,7 +228,7 @@ class Cell:
                 break
         if self._pending_failure is not None and self._go:
             self.take_pending_failure()
-        if self._go and mailbox:
+        if self._go and mailbox._queue:  # the deque itself: no __bool__ call per turn
             self._queued = True
             self.hooks.ready(self)
         # Idle again: the dispatcher stamps ``idle_since``; the queue's memory is kept

@@ -145,7 +145,7 @@ class Dispatcher:
                     self._task = self._new_task(loop) if ready else None
                     await cell.finish_in_task(outcome)
                     return
-                if not cell.queued:
+                if not cell._queued:  # queued again (messages left): not idle
                     cell.idle_since = stamp
                 done += outcome
                 if done >= _YIELD_AFTER:

@@ -107,7 +107,7 @@ class ActorRef:
         cell = self._cell
         cell.offer(message, strict=True)
         mailbox = cell.mailbox
-        return len(mailbox) * 2 > mailbox.capacity
+        return len(mailbox._queue) * 2 > mailbox.capacity  # the deque: no __len__ call
 
     async def put(self, message: Any) -> None:
         """Like :meth:`tell`, but under ``block`` waits until the mailbox has room.

@@ -237,11 +237,11 @@ def test_the_age_check_ends_at_a_channels_first_fresh_line() -> None:
     b = binding(clock=clock, bridge={"probe_on_start": True, "announce": False})
     history = [line("alice", f"h{n}", written=later(-60 + n)) for n in range(5)]
     assert [observe(b, "chatmsg", envelope("chatMsg", h)) for h in history] == [SKIP] * 5
-    assert b.join.watching_start
+    assert b.join.start_until is not None
     assert observe(b, "chatmsg", envelope("chatMsg", line("bob", "hi", written=later(-1)))) == (
         DELIVER
     )
-    assert not b.join.watching_start
+    assert b.join.start_until is None
     late = line("carol", "lagging", written=later(-30))  # live, only delivered late
     assert observe(b, "chatmsg", envelope("chatMsg", late)) == DELIVER
     # a rejoin is still recognised by its sequence
