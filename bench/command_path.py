@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -68,7 +69,7 @@ async def measure(n: int) -> list[tuple[str, float]]:
             await _timed(
                 f"CommandSender.send(SendChat), {profile}",
                 n,
-                lambda s=sender, c=command: s.send(c, domain="cytu.be", channel="lounge"),
+                functools.partial(sender.send, command, domain="cytu.be", channel="lounge"),
             )
         )
         encoder = encoder_for(profile)
@@ -76,8 +77,13 @@ async def measure(n: int) -> list[tuple[str, float]]:
             await _timed(
                 f"encode only, {profile}",
                 n,
-                lambda e=encoder, c=command: e.encode(
-                    c, domain="cytu.be", channel="lounge", correlation_id="c", source="b"
+                functools.partial(
+                    encoder.encode,
+                    command,
+                    domain="cytu.be",
+                    channel="lounge",
+                    correlation_id="c",
+                    source="b",
                 ),
             )
         )
