@@ -62,6 +62,16 @@ class ChannelCounters:
     latency_total: float = 0.0
     #: Recent latencies (router arrival to end of handlers) for the health report's p99.
     latency: LatencyWindow = field(default_factory=LatencyWindow)
+    #: Chat command lines by outcome (``run``, ``refused``, ``invalid``, ``failed``,
+    #: ``ignored``); made at the channel's first command line.
+    chat_commands: dict[str, int] | None = None
+
+    def count_chat_command(self, outcome: str) -> None:
+        """Count one chat command line of this channel by its outcome."""
+        counts = self.chat_commands
+        if counts is None:
+            counts = self.chat_commands = {}
+        counts[outcome] = counts.get(outcome, 0) + 1
 
 
 class ChannelBinding:

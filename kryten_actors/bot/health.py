@@ -84,7 +84,9 @@ class BotVitals(BaseModel):
     counts event-loop stalls (a handler blocking every channel; the log names it).
     ``avg_latency`` is the mean time in seconds from an event's arrival at the router to
     the end of its handlers. ``delivery`` is set with ``delivery: jetstream`` only: the
-    stream, the acks, the shard members.
+    stream, the acks, the shard members. ``chat_commands`` counts the chat command lines
+    of every channel by outcome (``run``, ``failed``, ``refused``, ``invalid``,
+    ``ignored``; see :mod:`~kryten_actors.bot.chat.dispatch`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -104,6 +106,7 @@ class BotVitals(BaseModel):
     dead_letters: dict[str, int]
     router: dict[str, int]
     delivery: DeliveryHealth | None = None
+    chat_commands: dict[str, int] = {}
 
 
 class HealthStatus(BotVitals):

@@ -182,11 +182,14 @@ class HealthReporter:
         down = [e for e in entries if e.degraded]
         handled = decode_failed = 0
         latency = 0.0
+        chat_commands: Counter[str] = Counter()
         for e in entries:
             counters = e.binding.counters
             handled += counters.events_handled
             latency += counters.latency_total
             decode_failed += counters.decode_failed
+            if counters.chat_commands:
+                chat_commands.update(counters.chat_commands)
         vitals = self._vitals(full=False)
         config = bot.config
         return HealthSummary(
@@ -198,6 +201,7 @@ class HealthReporter:
             healthy=not vitals["problems"] and not down,
             errors=decode_failed + self.tracker.failures + self._send_and_route_errors(),
             avg_latency=latency / handled if handled else 0.0,
+            chat_commands=dict(chat_commands),
             channel_count=len(entries),
             states=dict(states),
             bridge=dict(bridge),
@@ -278,11 +282,14 @@ class HealthReporter:
         degraded: dict[str, str] = {}
         handled = errors = 0
         latency = 0.0
+        chat_commands: Counter[str] = Counter()
         for e in list(self._scan()):
             counters = e.binding.counters
             handled += counters.events_handled
             latency += counters.latency_total
             errors += counters.decode_failed
+            if counters.chat_commands:
+                chat_commands.update(counters.chat_commands)
             stats = e.ref.stats() if e.ref is not None else None
             reason = degraded_reason(e.state, e.binding.bridge_state, stats)
             if reason is not None:
@@ -319,6 +326,7 @@ class HealthReporter:
             healthy=not vitals["problems"] and not degraded,
             errors=errors + self._send_and_route_errors(),
             avg_latency=latency / handled if handled else 0.0,
+            chat_commands=dict(chat_commands),
             channels=infos,
             actors=actors,
             degraded=degraded,

@@ -1,12 +1,16 @@
 """Chat command dispatch: from a ``chatMsg``/``pm`` line to the command handler, or to an answer.
 
-For each line, in order: replayed history, the bot's own lines and shadow-muted users
-are ignored; a line not starting with the channel's prefix, or naming no command, is
-not for us. Then the command's checks run (rank from the tracked userlist, cooldown,
-custom checks), its arguments are parsed, and the handler runs. A refusal or a parse
+For each line, in order: a line not starting with the channel's prefix, or naming no
+command, is not for us; replayed history, the bot's own lines, shadow-muted users and
+PMs to a command without ``pm=True`` are ignored. Then the command's checks run (rank
+from the tracked userlist, cooldown, custom checks), its arguments are parsed, and the
+handler runs. A refusal or a parse
 failure is answered in one line and the actor goes on; an exception from the handler
 is answered in one line (given at most ``FAILURE_ANSWER_SECONDS`` to go out) and then
-fails the actor, as any handler failure does.
+fails the actor, as any handler failure does. Each command line is counted in its
+channel's ``counters.chat_commands`` by outcome — ``run`` (its handler was called;
+``failed`` counts those that raised), ``refused``, ``invalid`` (bad arguments) or
+``ignored`` — and the health answers sum them (``chat_commands``).
 """
 
 from __future__ import annotations
@@ -138,7 +142,7 @@ async def dispatch_commands(
     """The handler a ``ChannelActor`` with ``@command`` methods gets for chat and PMs."""
     prefix = actor.command_prefix
     text = event.message
-    if not text.startswith(prefix) or _ignored(actor, event):
+    if not text.startswith(prefix):
         return
     words = text[len(prefix) :].split(maxsplit=1)
     if not words or text[len(prefix)].isspace():
@@ -147,14 +151,18 @@ async def dispatch_commands(
     name = head.lower()
     table = type(actor)._command_table
     entry = table.find(name)
+    if entry is None and name != "help":
+        return  # names no command of ours: another bot may own it
+    count = actor._binding.counters.count_chat_command
     is_pm = isinstance(event, PrivateMessageEvent)
+    if _ignored(actor, event) or (entry is not None and is_pm and not entry.spec.pm):
+        count("ignored")
+        return
     if entry is None:
-        if name == "help":
-            await _help(actor, event, table, prefix, rest[0] if rest else "")
+        count("run")
+        await _help(actor, event, table, prefix, rest[0] if rest else "")
         return
     spec = entry.spec
-    if is_pm and not spec.pm:
-        return
     ctx = CommandContext(
         actor=actor,
         event=event,
@@ -165,19 +173,23 @@ async def dispatch_commands(
     )
     refusal = await _refusal(actor, ctx, spec)
     if refusal is not None:
+        count("refused")
         await ctx.reply(refusal)
         return
     try:
         args, kwargs = spec.signature.parse(ctx.args_text, actor.userlist)
     except ArgumentError as bad:
+        count("invalid")
         await ctx.reply(_fit(f"{bad} — usage: {spec.usage(prefix)}", actor.chat_limit))
         return
     if spec.cooldown is not None:
         buckets = spec.cooldown.keys(spec.name, f"{actor.domain}/{actor.channel}", ctx.username)
         book_for(actor._binding.sender).spend(buckets, actor._binding.clock.now())
+    count("run")
     try:
         await spec.func(_target(actor, entry), ctx, *args, **kwargs)
     except Exception as exc:
+        count("failed")
         # best effort, bounded: the actor's failure (and restart) must not wait on a
         # bridge that is down or slow to answer
         try:

@@ -307,3 +307,23 @@ async def test_a_failing_command_fails_its_actor_even_while_the_answer_cannot_go
             await h.idle()
         assert h.health().actors["cytu.be/lounge"].failed == 1
         assert said(h) == []
+
+
+async def test_every_command_line_is_counted_by_its_outcome(bot_harness: HarnessFactory) -> None:
+    async with bot_harness(Dice, settings={"replay": "deliver"}) as h:
+        await h.emit("lounge", "rank", -1)  # a (re)join: chat until login is history
+        await h.say("lounge", "alice", "!roll")  # replayed: ignored
+        await h.emit("lounge", "login", success=True, name="DiceBot")
+        await h.emit("lounge", "userlist", [user("DiceBot", 2), user("alice", 1)])
+        await h.say("lounge", "DiceBot", "!roll")  # its own line: ignored
+        await h.pm("lounge", "alice", "!roll")  # not pm=True: ignored
+        await h.say("lounge", "alice", "!roll 1d4")  # run
+        await h.say("lounge", "alice", "!help")  # run (the generated help)
+        await h.say("lounge", "alice", "!kick DiceBot")  # rank 1 < 2: refused
+        await h.say("lounge", "alice", "!add two")  # invalid
+        await h.say("lounge", "alice", "!unknown")  # not ours: not counted
+        await h.say("lounge", "alice", "no prefix")  # not a command line
+        await h.say("lounge", "alice", "!boom")  # run, and failed
+        counts = {"ignored": 3, "run": 3, "refused": 1, "invalid": 1, "failed": 1}
+        await wait_until(lambda: h.health().chat_commands == counts)
+        assert h.bot.health_summary().chat_commands == counts
