@@ -8,7 +8,9 @@ OTLP/HTTP exporter) exporting to a local receiver in another process
 (:mod:`bench.otlp_sink`), which counts the spans it got. The CPU time of a run is the
 whole process's (event loop and the exporter's thread) from the first event until the
 last one was handled **and** every span still buffered was exported (``flush``), so a
-span's export is charged to the run that made it.
+span's export is charged to the run that made it. One-off costs stay outside the window:
+the exporter's first export (``_warm_up``) and full collections over start-up objects
+(``gc.freeze()`` in ``_measure``), alike for every setting.
 """
 
 from __future__ import annotations
@@ -180,7 +182,10 @@ def summarize(results: list[dict[str, Any]]) -> str:
         "included, until every span was exported; overhead % is paired per repetition "
         "against tracing off (median, and the range over repetitions). Spans: what the "
         "OTLP receiver got per run, of about how many were sampled (the SDK's batch "
-        "processor drops spans when its queue of 2,048 is full)."
+        "processor drops spans when its queue of 2,048 is full). Before each window, alike "
+        "for every setting, start-up objects are frozen out of the garbage collector's "
+        "full collections (`gc.freeze()`), and with tracing on one span was exported "
+        "already (the exporter's first connection is a one-off ~10-20 ms, not per event)."
     )
     body = table(
         [
