@@ -26,6 +26,26 @@ from tests.observability.otlp_receiver import OtlpGrpcReceiver, OtlpHttpReceiver
 
 CID = "5f0c6a1e-8d2b-4c3f-9a7e-1b2c3d4e5f60"
 SUBJECT = "kryten.events.cytube.lounge.chatmsg"
+# The attribute keys docs/tracing.md documents per span (errors add ``error.type``).
+PROCESS_KEYS = {
+    "messaging.system",
+    "messaging.destination.name",
+    "messaging.operation.type",
+    "messaging.message.id",
+    "cytube.channel",
+    "cytube.domain",
+    "cytube.event",
+    "kryten.mailbox.wait_ms",
+}
+SEND_KEYS = {
+    "messaging.system",
+    "messaging.destination.name",
+    "messaging.operation.type",
+    "messaging.message.conversation_id",
+    "cytube.channel",
+    "cytube.domain",
+    "cytube.command",
+}
 
 
 def _process(instr: Instrumentation, **overrides: Any) -> Any:
@@ -84,9 +104,10 @@ async def test_process_span_trace_id_is_the_correlation_uuid(
         "cytube.channel": "lounge",
         "cytube.domain": "cytu.be",
         "cytube.event": "chatMsg",
-        "kryten.actor": "/bot/cytu.be/lounge",
     }
     assert attrs["kryten.mailbox.wait_ms"] == pytest.approx(250.0)
+    # exactly the keys docs/tracing.md lists for a process span: each costs the span
+    assert set(attrs) == PROCESS_KEYS
     assert otlp_receiver.store.paths == ["/v1/traces"]
 
 
@@ -108,6 +129,7 @@ async def test_send_span_is_child_of_process_span_and_named_by_traceparent(
     assert headers["traceparent"] == f"00-{send.trace_id}-{send.span_id}-01"
     assert headers["Kryten-Source"] == "test"
     attrs = send.attributes
+    assert set(attrs) == SEND_KEYS
     assert attrs["messaging.operation.type"] == "send"
     assert attrs["messaging.destination.name"] == "kryten.robot.command"
     assert attrs["messaging.message.conversation_id"] == CID
