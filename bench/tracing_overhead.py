@@ -86,11 +86,13 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         return await _measure(spec, options)
     port = free_port()
     async with Child("bench.otlp_sink", str(port)) as sink:
-        config = KrytenConfig(
-            tracing={
-                "enabled": True,
-                "endpoint": f"http://127.0.0.1:{port}",
-                "sample_ratio": ratio,
+        config = KrytenConfig.model_validate(
+            {
+                "tracing": {
+                    "enabled": True,
+                    "endpoint": f"http://127.0.0.1:{port}",
+                    "sample_ratio": ratio,
+                }
             }
         )
         # Built here rather than by the Bot so the measured window can end with a flush.
