@@ -17,6 +17,7 @@ from kryten_actors.bot.channels import ChannelActors
 from kryten_actors.bot.dead_letter_feed import DeadLetterFeed
 from kryten_actors.bot.health import HealthStatus, HealthSummary, package_version
 from kryten_actors.bot.health_report import HealthReporter
+from kryten_actors.bot.heap_freeze import HeapFreeze
 from kryten_actors.bot.jetstream import JetStreamDelivery, boot_channels, start_jetstream
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.observers import observe_runtime
@@ -141,6 +142,7 @@ class Bot:
         self.dead_letter_feed: DeadLetterFeed | None = None
         self._watches_tasks = False  # installed the debug-mode task leak detector
         self.jetstream: JetStreamDelivery | None = None  # with delivery: jetstream
+        self.heap = HeapFreeze()  # gc_freeze: see bot/heap_freeze.py
         self._state = "created"
         self._started_at = 0.0
         self._stop_requested: asyncio.Event | None = None
@@ -206,6 +208,8 @@ class Bot:
                 await self._teardown()
                 raise
             self._state = "running"
+            if self.config.gc_freeze:
+                self.heap.freeze()
 
     async def stop(self) -> None:
         """Graceful shutdown: stop taking events, drain mailboxes, flush, disconnect.
@@ -247,6 +251,7 @@ class Bot:
             if self.dead_letter_feed is not None:
                 await self.dead_letter_feed.stop()
         finally:
+            self.heap.release()
             if self._watches_tasks:
                 LEAKS.uninstall()
                 self._watches_tasks = False

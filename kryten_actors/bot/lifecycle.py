@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 import aiojobs
 
 from kryten_actors.bot.bridge import BridgeState, identity_of, parse_lifecycle
+from kryten_actors.bot.probe_spread import ProbeSpread
 from kryten_actors.bot.stored_state import read_stored
 from kryten_actors.errors import KrytenError
 from kryten_actors.protocol.commands import StatePlaylist, StateUserlist, SystemConfig, SystemPing
@@ -79,6 +80,7 @@ class BridgeMonitor:
         self._background: aiojobs.Scheduler | None = None
         self._queued: deque[ChannelBinding] = deque()
         self._wake = asyncio.Event()
+        self._spread = ProbeSpread(clock, config.bridge.probe_timeout, _PROBES_AT_ONCE)
         self._started = time.monotonic()
         self.notices = 0
 
@@ -104,6 +106,7 @@ class BridgeMonitor:
             if jobs is not None:
                 await jobs.close()
         self._probes = self._background = None
+        self._spread.close()
         subscription, self._subscription = self._subscription, None
         if subscription is not None:
             await subscription.unsubscribe()
@@ -114,7 +117,8 @@ class BridgeMonitor:
         """Ask the channel's bridge who it is, its account, users and playlist (background).
 
         Synchronous, so the router can call it for a channel it starts: the probe is
-        queued and run by the monitor's own job, at most ``_PROBES_AT_ONCE`` at a time.
+        queued and run by the monitor's own job, at most ``_PROBES_AT_ONCE`` at a time,
+        their starts spread by :class:`~kryten_actors.bot.probe_spread.ProbeSpread`.
         """
         if self._background is None or not self._config.bridge.probe_on_start:
             return
@@ -127,7 +131,9 @@ class BridgeMonitor:
             await self._wake.wait()
             self._wake.clear()
             while self._queued:
-                await self._probes.spawn(self._probe(self._queued.popleft()))
+                await self._spread.wait()  # never two hanging probes ending together
+                finished = self._spread.started()
+                await self._probes.spawn(self._probe(self._queued.popleft(), finished))
 
     # --- incoming lifecycle ----------------------------------------------------------------
     async def _on_message(self, message: InboundMessage) -> None:
@@ -157,7 +163,13 @@ class BridgeMonitor:
                     binding.link.mark_up(notice.identity)
 
     # --- probing -----------------------------------------------------------------------------
-    async def _probe(self, binding: ChannelBinding) -> None:
+    async def _probe(self, binding: ChannelBinding, finished: Callable[[], None]) -> None:
+        try:
+            await self._probe_channel(binding)
+        finally:
+            finished()
+
+    async def _probe_channel(self, binding: ChannelBinding) -> None:
         """Which process serves the channel, its account and the bot's rank.
 
         ``system.*`` is answered by every bridge on the bus whatever channel it names,

@@ -55,7 +55,9 @@ class KrytenConfig(ConfigModel):
     reaches handlers. After the bridge accepts a command, the bot listens
     ``outcome_window`` seconds for CyTube's refusal of it (``CommandRejected``).
     ``passivate_after`` (seconds, off by default) passivates channel actors idle that
-    long and starts configured channels passivated (see docs/concepts.md).
+    long and starts configured channels passivated (see docs/concepts.md). ``gc_freeze``
+    (on by default) keeps the objects alive once the bot has started out of CPython's
+    full garbage collections until it stops (see docs/deployment.md).
     ``log_level``/``log_format`` apply when ``Bot.run()`` sets up logging (the application
     did not); ``publish_dead_letters`` publishes each dead letter on
     ``kryten.deadletters.{service_name}.{channel}``; ``profile_check_after`` is how long
@@ -92,6 +94,7 @@ class KrytenConfig(ConfigModel):
     replay: ReplayPolicy = "skip"
     outcome_window: PositiveFloat = 1.0
     passivate_after: PositiveFloat | None = None
+    gc_freeze: bool = True
     log_level: LogLevelName | None = None
     log_format: LogFormat = "text"
     publish_dead_letters: bool = False

@@ -1,0 +1,111 @@
+"""The start-up probes of the bridges start spread out, so hanging ones never end together."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from kryten_actors.bot.binding import ChannelBinding
+from kryten_actors.bot.lifecycle import BridgeMonitor
+from kryten_actors.bot.probe_spread import ProbeSpread
+from kryten_actors.demo import SimulatedBridge
+from kryten_actors.runtime import VirtualClock
+from kryten_actors.transport.memory import MemoryTransport
+from tests.bot.units.kit import DOMAIN, binding, config
+from tests.polling import wait_until
+
+CHANNELS = ("lounge", "den", "attic")
+PROBING = {"probe_on_start": True, "announce": False}
+
+
+async def test_the_gate_opens_when_the_probe_finished_or_after_the_spread() -> None:
+    clock = VirtualClock()
+    spread = ProbeSpread(clock, timeout=2.0, at_once=4)
+    assert spread.spread == 0.5
+    await spread.wait()  # nothing started yet: open
+    finished = spread.started()
+    waiting = asyncio.ensure_future(spread.wait())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    clock.advance(0.49)
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    clock.advance(0.01)  # the spread passed while the probe still runs
+    await asyncio.wait_for(waiting, 5)
+    finished()  # a late finish changes nothing
+
+    finished = spread.started()
+    waiting = asyncio.ensure_future(spread.wait())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    finished()  # the probe ended before the spread: the next may start at once
+    await asyncio.wait_for(waiting, 5)
+    spread.close()
+    assert clock.pending == 0
+
+
+def _pings(transport: MemoryTransport) -> list[str]:
+    """The channels named by the ``system.ping`` requests published so far, in order."""
+    named = []
+    for sent in transport.published:
+        body = json.loads(sent.data) if sent.subject == "kryten.robot.command" else {}
+        if body.get("command") == "system.ping":
+            named.append(body["meta"]["channel"])
+    return named
+
+
+def _monitor(
+    transport: MemoryTransport, clock: VirtualClock, bindings: list[ChannelBinding], timeout: float
+) -> BridgeMonitor:
+    return BridgeMonitor(
+        transport=transport,
+        config=config(bridge={**PROBING, "probe_timeout": timeout}),
+        bindings=lambda: bindings,
+        clock=clock,
+        version="0",
+    )
+
+
+async def test_probes_no_bridge_answers_start_one_spread_apart() -> None:
+    transport = MemoryTransport()
+    await transport.connect()
+    clock = VirtualClock()
+    bindings = [binding(transport=transport, channel=ch, bridge=PROBING) for ch in CHANNELS]
+    # no bridge answers, and the window outlasts the test: only the spread starts the next
+    monitor = _monitor(transport, clock, bindings, timeout=3600.0)
+    await monitor.start()
+    try:
+        await wait_until(lambda: _pings(transport) == ["lounge"], what="the first probe")
+        assert len(monitor._queued) == 2  # the others wait for the gate, not the window
+        assert monitor._spread.spread == 3600.0 / 32
+        clock.advance(monitor._spread.spread)
+        await wait_until(lambda: _pings(transport) == ["lounge", "den"], what="the second")
+        assert len(monitor._queued) == 1
+        clock.advance(monitor._spread.spread)
+        await wait_until(lambda: len(_pings(transport)) == len(CHANNELS), what="the third")
+    finally:
+        await monitor.stop()
+    assert clock.pending == 0  # stop cancelled the gate's timer
+    await transport.close()
+
+
+async def test_probes_a_bridge_answers_run_back_to_back_without_waiting() -> None:
+    transport = MemoryTransport()
+    await transport.connect()
+    transport.kv = {}
+    clock = VirtualClock()  # never advanced: no probe may wait for the spread
+    bindings = [binding(transport=transport, channel=ch, bridge=PROBING) for ch in CHANNELS]
+    bridge = SimulatedBridge(
+        transport, profile="kryten-robot", channels=[(DOMAIN, ch) for ch in CHANNELS]
+    )
+    async with bridge:
+        monitor = _monitor(transport, clock, bindings, timeout=3600.0)
+        await monitor.start()
+        try:
+            await wait_until(
+                lambda: all(b.link.state == "up" for b in bindings), what="every probe"
+            )
+        finally:
+            await monitor.stop()
+    assert _pings(transport) == list(CHANNELS)
+    await transport.close()
