@@ -163,11 +163,13 @@ class BridgeMonitor:
                     binding.link.mark_up(notice.identity)
 
     # --- probing -----------------------------------------------------------------------------
-    async def _probe(self, binding: ChannelBinding, finished: Callable[[], None]) -> None:
+    async def _probe(self, binding: ChannelBinding, finished: Callable[[bool], None]) -> None:
+        answered = False
         try:
             await self._probe_channel(binding)
+            answered = binding.link.state == BridgeState.UP
         finally:
-            finished()
+            finished(answered)
 
     async def _probe_channel(self, binding: ChannelBinding) -> None:
         """Which process serves the channel, its account and the bot's rank.

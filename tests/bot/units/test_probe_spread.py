@@ -32,16 +32,32 @@ async def test_the_gate_opens_when_the_probe_finished_or_after_the_spread() -> N
     assert not waiting.done()
     clock.advance(0.01)  # the spread passed while the probe still runs
     await asyncio.wait_for(waiting, 5)
-    finished()  # a late finish changes nothing
+    finished(False)  # a late finish changes nothing
 
     finished = spread.started()
     waiting = asyncio.ensure_future(spread.wait())
     await asyncio.sleep(0)
     assert not waiting.done()
-    finished()  # the probe ended before the spread: the next may start at once
+    finished(False)  # the probe ended before the spread: the next may start at once
     await asyncio.wait_for(waiting, 5)
     spread.close()
     assert clock.pending == 0
+
+
+async def test_the_gate_stays_open_while_probes_are_answered() -> None:
+    clock = VirtualClock()
+    spread = ProbeSpread(clock, timeout=2.0, at_once=4)
+    spread.started()(True)  # a bridge answered: the next probes need not wait
+    unanswered = spread.started()
+    await asyncio.wait_for(spread.wait(), 5)  # a probe still runs, the gate is open
+    spread.started()
+    unanswered(False)  # one went unanswered: spreading again
+    waiting = asyncio.ensure_future(spread.wait())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    clock.advance(0.5)
+    await asyncio.wait_for(waiting, 5)
+    spread.close()
 
 
 def _pings(transport: MemoryTransport) -> list[str]:
