@@ -314,6 +314,9 @@ def _config_dict(
         "bridge": {"probe_on_start": False, "announce": False},
         # CyTube's answers come from the memory bus at once, if at all
         "outcome_window": 0.05,
+        # a short-lived test bot gains nothing from freezing the heap, and each freeze
+        # costs a full collection of the test process
+        "gc_freeze": False,
     }
     config.update(settings)
     return config

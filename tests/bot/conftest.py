@@ -85,6 +85,7 @@ def bot_config(
         "command_timeout": 2.0,
         "bridge": {"probe_on_start": False},
         "supervision": {"min_backoff": 0.01, "max_backoff": 0.05, "jitter": 0.0},
+        "gc_freeze": False,  # a full collection of the test process per start (tested alone)
     }
     data.update(overrides)
     return KrytenConfig.from_dict(data)
