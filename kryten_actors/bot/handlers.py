@@ -95,12 +95,15 @@ class HandlerTable:
     handler method replaces it, keeping its own marks.
     """
 
-    __slots__ = ("_by_event", "_functions", "_wildcard")
+    __slots__ = ("_by_event", "_count", "_functions", "_wildcard")
 
     def __init__(self, by_event: Mapping[str, tuple[str, ...]], wildcard: tuple[str, ...]) -> None:
         self._by_event = dict(by_event)
         self._wildcard = wildcard
         self._functions: dict[str, tuple[Callable[..., Awaitable[Any]], ...]] = {}
+        # counted once: a bot asks it for every channel it starts
+        names = {attr for attrs in self._by_event.values() for attr in attrs}
+        self._count = len(names | set(wildcard))
 
     @classmethod
     def collect(cls, owner: type) -> HandlerTable:
@@ -159,8 +162,7 @@ class HandlerTable:
     @property
     def count(self) -> int:
         """How many distinct handler methods the table holds."""
-        names = {attr for attrs in self._by_event.values() for attr in attrs}
-        return len(names | set(self._wildcard))
+        return self._count
 
 
 async def run_handlers(handlers: Sequence[BoundHandler], event: Any) -> None:

@@ -11,6 +11,7 @@ seeded), so a bot that just started is never refused on a guess.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kryten_actors.protocol.commands import (
@@ -97,7 +98,7 @@ def required_rank(command: Command, state: ChannelState) -> float:
     return command.min_rank if checked is None else _rank(permissions, checked, command.min_rank)
 
 
-def _rank(permissions: dict[str, Any], node: str, default: float) -> float:
+def _rank(permissions: Mapping[str, Any], node: str, default: float) -> float:
     value = permissions.get(node)
     return (
         float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default

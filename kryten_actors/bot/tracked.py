@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, overload
+from types import MappingProxyType
+from typing import Any, Final, overload
 
 from kryten_actors.protocol.event_payloads import PlaylistItem, User
 from kryten_actors.protocol.events import (
@@ -171,6 +172,9 @@ class Playlist(Sequence[PlaylistItem]):
             self._items[index] = self._items[index].model_copy(update={"temp": temp})
 
 
+_NOTHING_YET: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
 class ChannelState:
     """Username, rank, users, playlist and media of one channel, kept from its events.
 
@@ -201,8 +205,10 @@ class ChannelState:
         self.playlist_known = False
         self.current_uid: int | None = None
         self.current_media: ChangeMediaEvent | None = None
-        self.options: dict[str, Any] = {}
-        self.permissions: dict[str, Any] = {}
+        # replaced whole by channelOpts / setPermissions; until then one shared empty
+        # mapping (two empty dicts were 128 bytes in every channel)
+        self.options: Mapping[str, Any] = _NOTHING_YET
+        self.permissions: Mapping[str, Any] = _NOTHING_YET
         self.playlist_locked = True
 
     def apply(self, name: str, event: RawEvent) -> None:  # noqa: PLR0912 - one branch per event
