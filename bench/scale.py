@@ -62,7 +62,7 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
     rss_before = _rss_kib()
     started = time.perf_counter()
     # No bridge runs here, so the start-up probes (bridge.probe_on_start) would go
-    # unanswered and keep the bot busy for probe_timeout × channels / 32 seconds: that is
+    # unanswered and keep the bot busy for probe_timeout * channels / 32 seconds: that is
     # start-up work, measured apart (docs/performance.md#scale), not the idle cost
     extra: dict[str, Any] = {"bridge": {"probe_on_start": False}}
     if spec.get("passivate"):
