@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
 from kryten_actors import ChannelActor, ChatMessageEvent, RawEvent, on
 from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.transport.base import InboundMessage
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-
-def load_jsonl(name: str) -> list[dict[str, Any]]:
-    """Every record of ``tests/fixtures/<name>``."""
-    lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 @dataclass

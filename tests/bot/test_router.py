@@ -9,7 +9,8 @@ import pytest
 from kryten_actors import ChatMessageEvent, RawEvent
 from kryten_actors.protocol.subjects import scheme_for
 from tests.bot.conftest import BotFactory, Bus
-from tests.bot.support import Journal, chat, load_jsonl, recording
+from tests.bot.support import Journal, chat, recording
+from tests.fixture_data import load_jsonl
 from tests.polling import wait_until
 
 PROFILES = ["seed", "kryten-robot"]

@@ -21,7 +21,8 @@ from kryten_actors import (
 from kryten_actors.protocol.subjects import ROBOT_COMMAND_SUBJECT
 from kryten_actors.transport.base import InboundMessage, Transport
 from tests.bot.conftest import BotFactory, Bus
-from tests.bot.support import envelope, load_jsonl
+from tests.bot.support import envelope
+from tests.fixture_data import load_jsonl
 from tests.polling import wait_until
 
 PROFILE = "kryten-robot"

@@ -6,21 +6,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kryten_actors.transport.base import InboundMessage, Transport
 from kryten_actors.transport.memory import MemoryTransport
-
-FIXTURES = Path(__file__).parent.parent / "fixtures"
-
-
-def load_jsonl(name: str) -> list[dict[str, Any]]:
-    """Every record of ``tests/fixtures/<name>``."""
-    lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 @dataclass

@@ -17,7 +17,8 @@ from kryten_actors.protocol.commands import AddMedia, SendChat, encoder_for
 from kryten_actors.protocol.events import decode_event
 from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.transport.memory import MemoryTransport
-from tests.demo.conftest import load_jsonl, record
+from tests.demo.conftest import record
+from tests.fixture_data import load_jsonl
 
 CHANNELS = [("cytu.be", "Lounge"), ("localhost", "e2etest")]
 EVENT_WILDCARD = {"seed": "cytube.events.>", "kryten-robot": "kryten.events.>"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kryten_actors.demo.chat import content_hash, render_chat, sanitize_motd, sanitize_text
-from tests.demo.conftest import load_jsonl
+from tests.fixture_data import load_jsonl
 
 CAPTURED = [r["body"]["payload"] for r in load_jsonl("events.jsonl")]
 

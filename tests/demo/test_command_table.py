@@ -10,7 +10,7 @@ import pytest
 from kryten_actors.demo.command_table import robot_action, seed_action
 from kryten_actors.demo.scenario import ChannelState, SimUser
 from kryten_actors.errors import KrytenValidationError
-from tests.demo.conftest import load_jsonl
+from tests.fixture_data import load_jsonl
 
 _FLOOD = "the capture's flood lines were answered after later requests (async)"
 NOT_LIKE_THE_CAPTURE = {

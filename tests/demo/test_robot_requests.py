@@ -12,7 +12,8 @@ from kryten_actors.demo import SimulatedBridge
 from kryten_actors.errors import KrytenTimeoutError
 from kryten_actors.protocol.commands import Command, encoder_for
 from kryten_actors.transport.memory import MemoryTransport
-from tests.demo.conftest import load_jsonl, record
+from tests.demo.conftest import record
+from tests.fixture_data import load_jsonl
 from tests.protocol.samples import SAMPLES
 
 SUBJECT = "kryten.robot.command"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,13 +19,7 @@ from kryten_actors.protocol.events import (
     decode_hinted,
 )
 from kryten_actors.protocol.subjects import ROBOT_SCHEME
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-
-
-def fixture_records() -> list[dict[str, Any]]:
-    lines = (FIXTURES / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+from tests.fixture_data import load_jsonl
 
 
 def chat(timestamp: Any = "2026-03-01T20:15:02.481920+00:00", **body: Any) -> bytes:
@@ -43,7 +36,7 @@ def chat(timestamp: Any = "2026-03-01T20:15:02.481920+00:00", **body: Any) -> by
 
 
 @pytest.mark.parametrize(
-    "record", fixture_records(), ids=lambda r: f"{r['body']['event_name']}@{r['t']}"
+    "record", load_jsonl("events.jsonl"), ids=lambda r: f"{r['body']['event_name']}@{r['t']}"
 )
 def test_every_captured_envelope_takes_the_fast_path(record: dict[str, Any]) -> None:
     data = json.dumps(record["body"]).encode()

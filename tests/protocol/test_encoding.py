@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,9 +29,9 @@ from kryten_actors.protocol.results import (
     UserlistResult,
     UserResult,
 )
+from tests.fixture_data import load_jsonl
 from tests.protocol.samples import SAMPLES
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 WHEN = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)
 ENVELOPE_KEYS = {"service", "command", "args", "meta"}
 
@@ -51,8 +50,7 @@ NOT_CAPTURED = {
 
 
 def load_records() -> list[dict[str, Any]]:
-    lines = (FIXTURES / "commands.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    return load_jsonl("commands.jsonl")
 
 
 def accepted_requests() -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,13 +41,7 @@ from kryten_actors.protocol.events import (
     model_for,
 )
 from kryten_actors.protocol.subjects import ROBOT_SCHEME
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-
-
-def fixture_records() -> list[dict[str, Any]]:
-    lines = (FIXTURES / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+from tests.fixture_data import load_jsonl
 
 
 def envelope(event_name: str, payload: Any, **extra: Any) -> bytes:
@@ -102,7 +95,7 @@ def test_table_covers_the_issue_and_is_keyed_lowercase() -> None:
 
 
 @pytest.mark.parametrize(
-    "record", fixture_records(), ids=lambda r: f"{r['body']['event_name']}@{r['t']}"
+    "record", load_jsonl("events.jsonl"), ids=lambda r: f"{r['body']['event_name']}@{r['t']}"
 )
 def test_every_captured_envelope_decodes(record: dict[str, Any]) -> None:
     data = json.dumps(record["body"]).encode()
@@ -117,7 +110,7 @@ def test_every_captured_envelope_decodes(record: dict[str, Any]) -> None:
 
 
 def test_the_capture_exercises_the_typed_models() -> None:
-    names = {r["body"]["event_name"].lower() for r in fixture_records()}
+    names = {r["body"]["event_name"].lower() for r in load_jsonl("events.jsonl")}
     covered = names & set(EVENT_MODELS)
     assert len(covered) >= 25, sorted(names - set(EVENT_MODELS))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +13,11 @@ from hypothesis import strategies as st
 
 from kryten_actors.errors import KrytenValidationError
 from kryten_actors.protocol.raw_event import RawEvent
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+from tests.fixture_data import load_jsonl
 
 
 def fixture_bodies() -> list[dict[str, Any]]:
-    lines = (FIXTURES / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["body"] for line in lines if line.strip()]
+    return [record["body"] for record in load_jsonl("events.jsonl")]
 
 
 def test_defaults_are_aware_utc_and_uuid4() -> None:

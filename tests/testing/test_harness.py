@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +11,10 @@ import pytest
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.protocol.commands import SendChat
 from kryten_actors.testing import BotHarness
+from tests.fixture_data import load_jsonl
 from tests.testing.actors import Greeter, Ticker, chat
 
 PROFILES = ["seed", "kryten-robot"]
-FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -52,8 +51,7 @@ async def test_emit_publishes_the_production_envelope(profile: str) -> None:
 
 
 async def test_emit_matches_captured_bridge_traffic() -> None:
-    lines = (FIXTURES / "events.jsonl").read_text(encoding="utf-8").splitlines()
-    captured = [json.loads(line) for line in lines]
+    captured = load_jsonl("events.jsonl")
     chat_line = next(c for c in captured if c["body"]["event_name"] == "chatMsg")
     body: dict[str, Any] = chat_line["body"]
     config = {

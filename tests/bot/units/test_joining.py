@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from kryten_actors.bot.joining import AFTER_HISTORY
 from kryten_actors.bot.tap import DELIVER, REPLAY, SKIP, observe
 from kryten_actors.runtime import VirtualClock
-from tests.bot.support import FIXTURES
 from tests.bot.units.kit import BOT, binding, envelope, later, line, user
+from tests.fixture_data import load_jsonl
 
 # the join data CyTube sends after the chat buffer, as the bridge publishes it
 _JOIN_DATA: dict[str, Any] = {
@@ -115,7 +115,7 @@ def test_replay_deliver_marks_history_and_only_history(steps: list[Step]) -> Non
 
 
 def test_the_captured_real_join_skips_exactly_its_history_and_settles_on_rank_5() -> None:
-    rows = [json.loads(row) for row in (FIXTURES / "events.jsonl").read_text().splitlines()]
+    rows = load_jsonl("events.jsonl")
     b = binding(domain="localhost", channel="e2etest")
     verdicts = []
     for row in rows[:40]:

@@ -26,8 +26,8 @@ from kryten_actors.protocol.lifecycle import robot_lifecycle
 from kryten_actors.protocol.results import PlaylistResult, UserlistResult, UserResult
 from kryten_actors.runtime import VirtualClock
 from kryten_actors.transport.memory import MemoryTransport
-from tests.bot.support import load_jsonl
 from tests.bot.units.kit import BOT, CHANNEL, DOMAIN, binding, config, envelope, item, user
+from tests.fixture_data import load_jsonl
 from tests.polling import wait_until
 
 
