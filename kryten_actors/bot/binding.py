@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from kryten_actors.bot.bridge import BridgeLink
+from kryten_actors.bot.bridge import BridgeLink, BridgeState
 from kryten_actors.bot.delivery import EventDelivery
 from kryten_actors.bot.joining import JoinTracker
 from kryten_actors.bot.latency import LatencyWindow
@@ -80,9 +81,17 @@ class ChannelBinding:
     The tracked channel state (``state``: username, rank, users, playlist, media), the
     join sequence (``join``), the bridge (``link``) and the command path (``outbox``)
     live here rather than on the actor, so a restarted actor still knows them.
+
+    Those four are made on first use (the channel's first event, command or probe), so
+    an idle channel costs a binding and its counters only — at 100,000 passivated
+    channels that is the difference between ~0.7 and ~1.7 KiB each. Code that looks at
+    every channel (health, shutdown, lifecycle notices) reads them through
+    :meth:`existing`, which never makes one.
     """
 
     __slots__ = (
+        "_config",
+        "_made",
         "channel",
         "clock",
         "command_prefix",
@@ -101,6 +110,11 @@ class ChannelBinding:
         "state",
         "where",
     )
+
+    state: ChannelState
+    join: JoinTracker
+    link: BridgeLink
+    outbox: ChannelOutbox
 
     def __init__(
         self,
@@ -122,17 +136,9 @@ class ChannelBinding:
         self.sender = sender
         self.instrumentation = instrumentation
         self.clock = clock
+        self._config = config
+        self._made = 0  # a bit per lazy part made (see _BITS)
         self.counters = ChannelCounters()
-        self.state = ChannelState()
-        # the start-up age check is for a real bridge whose join may precede the bot
-        self.join = JoinTracker(
-            self.state,
-            clock,
-            settle_delay=config.bridge.settle_delay,
-            check_start=config.profile == "kryten-robot" and config.bridge.probe_on_start,
-        )
-        self.link = BridgeLink(self.where)
-        self.outbox = ChannelOutbox(self, config)
         self.replay_skip = config.replay == "skip"
         self.scheme = scheme
         #: What starts a chat command here (the channel's entry, else the bot's).
@@ -142,8 +148,47 @@ class ChannelBinding:
         #: ``settings`` validated by the actor's ``settings_model`` (once; kept across restarts).
         self.settings_value: Any = None
 
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # only reached for a slot never set: make the lazy component, keep it in its slot
+            make = _LAZY.get(name)
+            if make is None:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
+                )
+            value = make(self)
+            setattr(self, name, value)
+            self._made |= _BITS[name]
+            return value
+
+    def existing(self, name: LazyPart) -> Any:
+        """The lazy component ``name`` if it was made, else None (never makes it)."""
+        # a flag, not a try/except around the slot: health reads this for every channel
+        return getattr(self, name) if self._made & _BITS[name] else None
+
+    def existing_link(self) -> BridgeLink | None:
+        """The bridge link if the channel ever needed one (never makes it)."""
+        link: BridgeLink | None = self.existing("link")
+        return link
+
+    def existing_outbox(self) -> ChannelOutbox | None:
+        """The command path if the channel ever used it (never makes it)."""
+        outbox: ChannelOutbox | None = self.existing("outbox")
+        return outbox
+
+    def existing_join(self) -> JoinTracker | None:
+        """The join tracker if the channel ever needed one (never makes it)."""
+        join: JoinTracker | None = self.existing("join")
+        return join
+
+    def existing_state(self) -> ChannelState | None:
+        """The tracked channel state if the channel ever had any (never makes it)."""
+        state: ChannelState | None = self.existing("state")
+        return state
+
     def __repr__(self) -> str:
-        return f"<ChannelBinding {self.where} bridge={self.link.state}>"
+        return f"<ChannelBinding {self.where} bridge={self.bridge_state}>"
 
     def owns(self, event: RawEvent) -> bool:
         """True when the envelope names this channel (the subject always decides routing;
@@ -158,24 +203,52 @@ class ChannelBinding:
     @property
     def rank(self) -> float | None:
         """The bot's own rank in the channel (last ``rank`` event or the start probe)."""
-        return self.state.rank
+        state = self.existing_state()
+        return state.rank if state is not None else None
 
     @property
     def username(self) -> str | None:
         """The bridge account's name (``login`` event or the start probe)."""
-        return self.state.username
+        state = self.existing_state()
+        return state.username if state is not None else None
 
     @property
     def current_uid(self) -> int | None:
         """Playlist uid of the playing item (``setCurrent``)."""
-        return self.state.current_uid
+        state = self.existing_state()
+        return state.current_uid if state is not None else None
 
     @property
     def current_media(self) -> Any:
         """The playing media (the last ``changeMedia`` event)."""
-        return self.state.current_media
+        state = self.existing_state()
+        return state.current_media if state is not None else None
 
     @property
     def bridge_state(self) -> str:
         """The bridge serving this channel: ``up``, ``down`` or ``unknown``."""
-        return self.link.state
+        link = self.existing_link()
+        return link.state if link is not None else BridgeState.UNKNOWN
+
+
+LazyPart = Literal["state", "join", "link", "outbox"]
+
+
+def _make_join(binding: ChannelBinding) -> JoinTracker:
+    config = binding._config
+    # the start-up age check is for a real bridge whose join may precede the bot
+    return JoinTracker(
+        binding.state,
+        binding.clock,
+        settle_delay=config.bridge.settle_delay,
+        check_start=config.profile == "kryten-robot" and config.bridge.probe_on_start,
+    )
+
+
+_LAZY: Final[dict[str, Callable[[ChannelBinding], Any]]] = {
+    "state": lambda binding: ChannelState(),
+    "join": _make_join,
+    "link": lambda binding: BridgeLink(binding.where),
+    "outbox": lambda binding: ChannelOutbox(binding, binding._config),
+}
+_BITS: Final[dict[str, int]] = {name: 1 << bit for bit, name in enumerate(_LAZY)}

@@ -117,7 +117,8 @@ class ChannelActors:
     def backlog(self) -> str:
         """What is still queued: events in mailboxes, chat lines in outboxes."""
         events = sum(s.mailbox_depth for _, s in self.stats() if s is not None)
-        lines = sum(b.outbox.queued for b in self.bindings.values())
+        outboxes = (b.existing_outbox() for b in self.bindings.values())
+        lines = sum(o.queued for o in outboxes if o is not None)
         return f"{events} queued events and {lines} queued chat lines"
 
     async def start(self, domain: str, channel: str, actor: ActorSource | str | None) -> ActorRef:
@@ -201,8 +202,7 @@ class ChannelActors:
         if binding is not None and not passive:
             await self._system.stop_child(child_name(binding.domain, binding.channel))
         if binding is not None:
-            await binding.outbox.close(self._config.shutdown_timeout)
-            binding.join.close()
+            await _close_parts(binding, self._config.shutdown_timeout)
 
     def start_unknown(self, parsed: ParsedEventSubject, data: bytes) -> ActorRef | None:
         """The router's hook for an event of an unserved channel (``spawn_unknown_channels``).
@@ -264,8 +264,7 @@ class ChannelActors:
     async def close_outboxes(self, timeout: float) -> None:  # noqa: ASYNC109 - a deadline
         """Flush every channel's outbox (queued chat lines) and stop its timers."""
         for binding in self.bindings.values():
-            await binding.outbox.close(timeout)
-            binding.join.close()
+            await _close_parts(binding, timeout)
 
     async def close(self) -> None:
         """Stop sweeping (the bot is stopping); an ongoing sweep is cancelled."""
@@ -277,6 +276,16 @@ class ChannelActors:
         if sweep is not None and not sweep.done():
             sweep.cancel()
             await asyncio.wait((sweep,), timeout=1.0)
+
+
+async def _close_parts(binding: ChannelBinding, timeout: float) -> None:  # noqa: ASYNC109
+    """Flush the channel's outbox and stop its join timer (only those it ever made)."""
+    outbox = binding.existing_outbox()
+    if outbox is not None:
+        await outbox.close(timeout)
+    join = binding.existing_join()
+    if join is not None:
+        join.close()
 
 
 def child_name(domain: str, channel: str) -> str:

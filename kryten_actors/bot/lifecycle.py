@@ -146,8 +146,12 @@ class BridgeMonitor:
             await self._announce("startup")
         if notice.kind in _DOWN_KINDS and notice.identity is not None:
             for binding in self._bindings():
-                link = binding.link
-                if link.identity is not None and link.identity.same_process(notice.identity):
+                link = binding.existing_link()  # a channel never linked has no identity
+                if (
+                    link is not None
+                    and link.identity is not None
+                    and link.identity.same_process(notice.identity)
+                ):
                     link.mark_down(f"the bridge announced {notice.kind}")
                     binding.join.bridge_restarting()
         elif notice.kind in _UP_KINDS and notice.channel is not None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from kryten_actors.config import KrytenConfig
-from kryten_actors.errors import KrytenError
+from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.protocol.subjects import scheme_for
 from kryten_actors.transport.base import InboundMessage, Subscription, Transport
 
@@ -88,14 +88,19 @@ class ProfileCheck:
         self.configured = config.profile
         self.suggested = other_profile(config.profile)
         self._other = scheme_for(self.suggested)
-        channels = [(ch.domain, ch.channel) for ch in config.channels]
-        self._wanted = {self._other.channel_key(d, c) for d, c in channels}
+        channels = config.channels
+        self._channels = channels
+        # the other profile's keys of the bot's channels, made when its first event comes
+        # (a healthy bot never needs them: 170 bytes per channel at 100,000 channels)
+        self._wanted: frozenset[str] | None = None
         self._any_channel = not channels
         if not channels or len(channels) > _MAX_PROBED_CHANNELS:
             self._subjects = self._other.event_subscriptions()
         else:
             self._subjects = [
-                s for d, c in channels for s in self._other.channel_subscriptions(d, c)
+                s
+                for ch in channels
+                for s in self._other.channel_subscriptions(ch.domain, ch.channel)
             ]
         self._subscriptions: list[Subscription] = []
         self._task: asyncio.Task[None] | None = None
@@ -130,7 +135,7 @@ class ProfileCheck:
 
     async def _on_other(self, message: InboundMessage) -> None:
         parsed = self._other.parse_event(message.subject)
-        if parsed is None or not (self._any_channel or parsed.key in self._wanted):
+        if parsed is None or not (self._any_channel or parsed.key in self._wanted_keys()):
             return
         self._seen += 1
         if not self._example:
@@ -138,6 +143,17 @@ class ProfileCheck:
         if parsed.key not in self._seen_channels and len(self._seen_channels) < _MAX_NAMED:
             self._seen_channels.append(parsed.key)
         self._heard.set()
+
+    def _wanted_keys(self) -> frozenset[str]:
+        wanted = self._wanted
+        if wanted is None:
+            keys = set()
+            for ch in self._channels:
+                # a name the other profile cannot carry is never seen on its subjects
+                with contextlib.suppress(KrytenValidationError):
+                    keys.add(self._other.channel_key(ch.domain, ch.channel))
+            wanted = self._wanted = frozenset(keys)
+        return wanted
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ import asyncio
 from typing import Any, ClassVar
 
 from kryten_actors.bot import Bot, ChannelActor, on
+from kryten_actors.bot.binding import LazyPart
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.protocol.events import ChatMessageEvent, RawEvent
 from kryten_actors.protocol.subjects import scheme_for
@@ -26,6 +27,7 @@ from tests.reliability.support import bot_config, seq_of
 DOMAIN = "cytu.be"
 SCHEME = scheme_for("seed")
 AFTER = 60.0
+PARTS: tuple[LazyPart, ...] = ("state", "join", "link", "outbox")
 
 
 class Tally(ChannelActor):
@@ -102,6 +104,17 @@ async def test_idle_channels_passivate_and_come_back_with_their_state(
         assert binding.rank == 3  # tracked state outlived the instances
         assert bot.router_stats.activated == 2
         assert "den" not in Tally.seen
+
+        # den never had an event: health, the backlog and a lifecycle notice only look, so
+        # its binding still holds no tracked state, join tracker, bridge link or outbox
+        den = bot.channels.binding(DOMAIN, "den")
+        assert den is not None
+        bot.health()
+        bot.health_summary()
+        assert bot.channels.backlog() == "0 queued events and 0 queued chat lines"
+        assert [den.existing(part) for part in PARTS] == [None] * 4
+        assert None not in [binding.existing(part) for part in PARTS]
+    assert [den.existing(part) for part in PARTS] == [None] * 4  # nor does stopping
 
 
 async def test_events_arriving_while_passivating_are_handled_in_order(
