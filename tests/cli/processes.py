@@ -21,9 +21,22 @@ def session_members(session_id: int) -> list[int]:
             continue
         # "pid (comm) state ppid pgrp session ...": comm may contain spaces and ')'
         fields = text[text.rindex(")") + 2 :].split()
-        if fields[0] != "Z" and int(fields[3]) == session_id:
+        if int(fields[3]) == session_id and (fields[0] != "Z" or _threads_left(stat.parent)):
             members.append(int(stat.parent.name))
     return members
+
+
+def _threads_left(proc: Path) -> bool:
+    """True when a zombie's other threads still run.
+
+    A multi-threaded process (nats-server is Go) shows its leader as a zombie as soon as
+    the leader thread exits; its other threads, and the sockets they share, can outlive
+    it for a moment — it is not gone until they are.
+    """
+    try:
+        return sum(1 for _ in (proc / "task").iterdir()) > 1
+    except OSError:  # reaped while we looked
+        return False
 
 
 def port_accepts(port: int, host: str = "127.0.0.1") -> bool:
