@@ -131,15 +131,22 @@ class ChannelActors:
 
     def add_passive(self, domain: str, channel: str, actor: ActorSource | str | None) -> None:
         """Serve a channel without starting its actor: its first event starts it."""
-        key, _ = self._prepare(domain, channel, actor)
-        self.table.passive[key] = NO_STATE
+        self.table.passive[self._bind(domain, channel, actor)] = NO_STATE
 
     def _prepare(
         self, domain: str, channel: str, actor: ActorSource | str | None
     ) -> tuple[str, ChildSpec]:
-        # A channel joined at runtime (or first seen on the bus) gets the same checks as a
-        # configured one: a subject may carry any token, and must not become an actor.
-        ChannelConfig(domain=domain, channel=channel)
+        key = self._bind(domain, channel, actor)
+        return key, self._spec(self._classes[key], self.bindings[key])
+
+    def _bind(self, domain: str, channel: str, actor: ActorSource | str | None) -> str:
+        """The channel's routing key, with its binding and actor class (made if new)."""
+        entry = self._entries.get((domain.lower(), channel.lower()))
+        if entry is None or entry.domain != domain or entry.channel != channel:
+            # A channel joined at runtime (or first seen on the bus) gets the same checks
+            # as a configured one: a subject may carry any token, and must not become an
+            # actor. (A configured entry was checked with the config.)
+            ChannelConfig(domain=domain, channel=channel)
         cls = resolve_actor_class(self._config, self._actor_choice, domain, channel, actor)
         known = actor_class_of(cls)
         if known is not None:
@@ -156,14 +163,14 @@ class ChannelActors:
                 clock=self._system.clock,
                 config=self._config,
                 scheme=self._scheme,
-                entry=self._entries.get((domain.lower(), channel.lower())),
+                entry=entry,
             )
             self.bindings[key] = binding
             self.table.bindings[key] = binding
             if self.on_new_binding is not None:
                 self.on_new_binding(binding)
         self._classes[key] = cls
-        return key, self._spec(cls, binding)
+        return key
 
     def _spec(self, cls: ActorSource, binding: ChannelBinding) -> ChildSpec:
         config = self._config
