@@ -107,6 +107,7 @@ class ChannelBinding:
         "sender",
         "settings",
         "settings_value",
+        "started_at",
         "state",
         "where",
     )
@@ -136,6 +137,8 @@ class ChannelBinding:
         self.sender = sender
         self.instrumentation = instrumentation
         self.clock = clock
+        #: When the bot started serving the channel (on ``clock``).
+        self.started_at = clock.now()
         self._config = config
         self._made = 0  # a bit per lazy part made (see _BITS)
         self.counters = ChannelCounters()
@@ -242,6 +245,7 @@ def _make_join(binding: ChannelBinding) -> JoinTracker:
         binding.clock,
         settle_delay=config.bridge.settle_delay,
         check_start=config.profile == "kryten-robot" and config.bridge.probe_on_start,
+        started_at=binding.started_at,
     )
 
 

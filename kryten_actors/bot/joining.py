@@ -85,6 +85,7 @@ class JoinTracker:
         *,
         settle_delay: float,
         check_start: bool = True,
+        started_at: float | None = None,
     ) -> None:
         self._state = state
         self._clock = clock
@@ -93,7 +94,10 @@ class JoinTracker:
         self._settled: asyncio.Event | None = None
         #: End of the start-up period whose chat is checked for replay by age; None once
         #: it is over (a plain attribute: the router reads it for every chat line)
-        self.start_until: float | None = clock.now() + START_SECONDS if check_start else None
+        # (counted from ``started_at``, when the channel started; made later, the tracker
+        # must not open a fresh window at the channel's first event)
+        start = clock.now() if started_at is None else started_at
+        self.start_until: float | None = start + START_SECONDS if check_start else None
         self.in_replay_window = False
         self.rejoining = False
         self.logged_in = False

@@ -230,6 +230,18 @@ def test_in_the_first_seconds_an_old_line_is_history_by_its_age() -> None:
     assert observe(b, "chatmsg", envelope("chatMsg", old)) == DELIVER
 
 
+def test_the_first_seconds_count_from_the_channels_start_not_its_first_event() -> None:
+    """The join tracker is made at the channel's first event; a channel silent for longer
+    than START_SECONDS gets no age check then (a lagging live line is not history)."""
+    clock = VirtualClock()
+    b = binding(clock=clock, bridge={"probe_on_start": True, "announce": False})
+    assert b.existing_join() is None
+    clock.advance(11)
+    lagging = line("alice", "!ping", written=later(-60))
+    assert observe(b, "chatmsg", envelope("chatMsg", lagging)) == DELIVER
+    assert b.join.start_until is None or b.join.start_until <= clock.now()
+
+
 def test_the_age_check_ends_at_a_channels_first_fresh_line() -> None:
     """CyTube replays its buffer oldest first, before any live line: after the first fresh
     line the join sequence alone decides, and chat is no longer decoded at routing."""
