@@ -75,6 +75,13 @@ class ChannelCounters:
         counts[outcome] = counts.get(outcome, 0) + 1
 
 
+# one bit per lazy part of a binding, set in ``ChannelBinding._made`` when it is made
+_STATE: Final = 1
+_JOIN: Final = 2
+_LINK: Final = 4
+_OUTBOX: Final = 8
+
+
 class ChannelBinding:
     """Identity, services and tracked state of one channel; outlives its actor instances.
 
@@ -140,7 +147,7 @@ class ChannelBinding:
         #: When the bot started serving the channel (on ``clock``).
         self.started_at = clock.now()
         self._config = config
-        self._made = 0  # a bit per lazy part made (see _BITS)
+        self._made = 0  # the lazy parts made so far (_STATE | _JOIN | _LINK | _OUTBOX)
         self.counters = ChannelCounters()
         self.replay_skip = config.replay == "skip"
         self.scheme = scheme
@@ -167,28 +174,23 @@ class ChannelBinding:
 
     def existing(self, name: LazyPart) -> Any:
         """The lazy component ``name`` if it was made, else None (never makes it)."""
-        # a flag, not a try/except around the slot: health reads this for every channel
         return getattr(self, name) if self._made & _BITS[name] else None
 
     def existing_link(self) -> BridgeLink | None:
         """The bridge link if the channel ever needed one (never makes it)."""
-        link: BridgeLink | None = self.existing("link")
-        return link
+        return self.link if self._made & _LINK else None
 
     def existing_outbox(self) -> ChannelOutbox | None:
         """The command path if the channel ever used it (never makes it)."""
-        outbox: ChannelOutbox | None = self.existing("outbox")
-        return outbox
+        return self.outbox if self._made & _OUTBOX else None
 
     def existing_join(self) -> JoinTracker | None:
         """The join tracker if the channel ever needed one (never makes it)."""
-        join: JoinTracker | None = self.existing("join")
-        return join
+        return self.join if self._made & _JOIN else None
 
     def existing_state(self) -> ChannelState | None:
         """The tracked channel state if the channel ever had any (never makes it)."""
-        state: ChannelState | None = self.existing("state")
-        return state
+        return self.state if self._made & _STATE else None
 
     def __repr__(self) -> str:
         return f"<ChannelBinding {self.where} bridge={self.bridge_state}>"
@@ -206,32 +208,28 @@ class ChannelBinding:
     @property
     def rank(self) -> float | None:
         """The bot's own rank in the channel (last ``rank`` event or the start probe)."""
-        state = self.existing_state()
-        return state.rank if state is not None else None
+        return self.state.rank if self._made & _STATE else None
 
     @property
     def username(self) -> str | None:
         """The bridge account's name (``login`` event or the start probe)."""
-        state = self.existing_state()
-        return state.username if state is not None else None
+        return self.state.username if self._made & _STATE else None
 
     @property
     def current_uid(self) -> int | None:
         """Playlist uid of the playing item (``setCurrent``)."""
-        state = self.existing_state()
-        return state.current_uid if state is not None else None
+        return self.state.current_uid if self._made & _STATE else None
 
     @property
     def current_media(self) -> Any:
         """The playing media (the last ``changeMedia`` event)."""
-        state = self.existing_state()
-        return state.current_media if state is not None else None
+        return self.state.current_media if self._made & _STATE else None
 
     @property
     def bridge_state(self) -> str:
         """The bridge serving this channel: ``up``, ``down`` or ``unknown``."""
-        link = self.existing_link()
-        return link.state if link is not None else BridgeState.UNKNOWN
+        # health reads this for every channel: one flag test, no call
+        return self.link.state if self._made & _LINK else BridgeState.UNKNOWN
 
 
 LazyPart = Literal["state", "join", "link", "outbox"]
@@ -255,4 +253,4 @@ _LAZY: Final[dict[str, Callable[[ChannelBinding], Any]]] = {
     "link": lambda binding: BridgeLink(binding.where),
     "outbox": lambda binding: ChannelOutbox(binding, binding._config),
 }
-_BITS: Final[dict[str, int]] = {name: 1 << bit for bit, name in enumerate(_LAZY)}
+_BITS: Final[dict[str, int]] = {"state": _STATE, "join": _JOIN, "link": _LINK, "outbox": _OUTBOX}
