@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -75,13 +74,6 @@ class ChannelCounters:
         counts[outcome] = counts.get(outcome, 0) + 1
 
 
-# one bit per lazy part of a binding, set in ``ChannelBinding._made`` when it is made
-_STATE: Final = 1
-_JOIN: Final = 2
-_LINK: Final = 4
-_OUTBOX: Final = 8
-
-
 class ChannelBinding:
     """Identity, services and tracked state of one channel; outlives its actor instances.
 
@@ -89,16 +81,22 @@ class ChannelBinding:
     join sequence (``join``), the bridge (``link``) and the command path (``outbox``)
     live here rather than on the actor, so a restarted actor still knows them.
 
-    Those four are made on first use (the channel's first event, command or probe), so
-    an idle channel costs a binding and its counters only — at 100,000 passivated
-    channels that is the difference between ~0.7 and ~1.7 KiB each. Code that looks at
-    every channel (health, shutdown, lifecycle notices) reads them through
+    Those four are made together on first use (the channel's first event, command or
+    probe), so an idle channel costs a binding and its counters only — at 100,000
+    passivated channels that is the difference between ~0.7 and ~1.7 KiB each. Code that
+    looks at every channel (health, shutdown, lifecycle notices) reads them through
     :meth:`existing`, which never makes one.
+
+    Until then the binding is a :class:`_DormantBinding`, whose ``__getattr__`` makes
+    the parts and turns it into a plain ``ChannelBinding``: a class with
+    ``__getattr__`` costs every attribute read ~20 ns more (CPython does not specialize
+    its attribute access), and the event path reads a binding's attributes a dozen
+    times per event.
     """
 
     __slots__ = (
+        "_awake",
         "_config",
-        "_made",
         "channel",
         "clock",
         "command_prefix",
@@ -147,7 +145,7 @@ class ChannelBinding:
         #: When the bot started serving the channel (on ``clock``).
         self.started_at = clock.now()
         self._config = config
-        self._made = 0  # the lazy parts made so far (_STATE | _JOIN | _LINK | _OUTBOX)
+        self._awake = False  # state, join, link and outbox made (see _DormantBinding)
         self.counters = ChannelCounters()
         self.replay_skip = config.replay == "skip"
         self.scheme = scheme
@@ -158,39 +156,48 @@ class ChannelBinding:
         #: ``settings`` validated by the actor's ``settings_model`` (once; kept across restarts).
         self.settings_value: Any = None
 
-    if not TYPE_CHECKING:
+        if type(self) is ChannelBinding:
+            self.__class__ = _DormantBinding  # until its parts are needed
+        else:
+            self._wake()  # a subclass keeps its class, and its parts from the start
 
-        def __getattr__(self, name: str) -> Any:
-            # only reached for a slot never set: make the lazy component, keep it in its slot
-            make = _LAZY.get(name)
-            if make is None:
-                raise AttributeError(
-                    f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self
-                )
-            value = make(self)
-            setattr(self, name, value)
-            self._made |= _BITS[name]
-            return value
+    def _wake(self) -> None:
+        """Make the tracked state, join tracker, bridge link and outbox (once)."""
+        config = self._config
+        self.state = ChannelState()
+        # the start-up age check is for a real bridge whose join may precede the bot
+        self.join = JoinTracker(
+            self.state,
+            self.clock,
+            settle_delay=config.bridge.settle_delay,
+            check_start=config.profile == "kryten-robot" and config.bridge.probe_on_start,
+            started_at=self.started_at,
+        )
+        self.link = BridgeLink(self.where)
+        self.outbox = ChannelOutbox(self, config)
+        self._awake = True
+        if type(self) is _DormantBinding:
+            self.__class__ = ChannelBinding  # type: ignore[assignment]  # (self is narrowed)
 
     def existing(self, name: LazyPart) -> Any:
         """The lazy component ``name`` if it was made, else None (never makes it)."""
-        return getattr(self, name) if self._made & _BITS[name] else None
+        return getattr(self, name) if self._awake else None
 
     def existing_link(self) -> BridgeLink | None:
         """The bridge link if the channel ever needed one (never makes it)."""
-        return self.link if self._made & _LINK else None
+        return self.link if self._awake else None
 
     def existing_outbox(self) -> ChannelOutbox | None:
         """The command path if the channel ever used it (never makes it)."""
-        return self.outbox if self._made & _OUTBOX else None
+        return self.outbox if self._awake else None
 
     def existing_join(self) -> JoinTracker | None:
         """The join tracker if the channel ever needed one (never makes it)."""
-        return self.join if self._made & _JOIN else None
+        return self.join if self._awake else None
 
     def existing_state(self) -> ChannelState | None:
         """The tracked channel state if the channel ever had any (never makes it)."""
-        return self.state if self._made & _STATE else None
+        return self.state if self._awake else None
 
     def __repr__(self) -> str:
         return f"<ChannelBinding {self.where} bridge={self.bridge_state}>"
@@ -208,49 +215,48 @@ class ChannelBinding:
     @property
     def rank(self) -> float | None:
         """The bot's own rank in the channel (last ``rank`` event or the start probe)."""
-        return self.state.rank if self._made & _STATE else None
+        return self.state.rank if self._awake else None
 
     @property
     def username(self) -> str | None:
         """The bridge account's name (``login`` event or the start probe)."""
-        return self.state.username if self._made & _STATE else None
+        return self.state.username if self._awake else None
 
     @property
     def current_uid(self) -> int | None:
         """Playlist uid of the playing item (``setCurrent``)."""
-        return self.state.current_uid if self._made & _STATE else None
+        return self.state.current_uid if self._awake else None
 
     @property
     def current_media(self) -> Any:
         """The playing media (the last ``changeMedia`` event)."""
-        return self.state.current_media if self._made & _STATE else None
+        return self.state.current_media if self._awake else None
 
     @property
     def bridge_state(self) -> str:
         """The bridge serving this channel: ``up``, ``down`` or ``unknown``."""
         # health reads this for every channel: one flag test, no call
-        return self.link.state if self._made & _LINK else BridgeState.UNKNOWN
+        return self.link.state if self._awake else BridgeState.UNKNOWN
 
 
 LazyPart = Literal["state", "join", "link", "outbox"]
 
 
-def _make_join(binding: ChannelBinding) -> JoinTracker:
-    config = binding._config
-    # the start-up age check is for a real bridge whose join may precede the bot
-    return JoinTracker(
-        binding.state,
-        binding.clock,
-        settle_delay=config.bridge.settle_delay,
-        check_start=config.profile == "kryten-robot" and config.bridge.probe_on_start,
-        started_at=binding.started_at,
-    )
+class _DormantBinding(ChannelBinding):
+    """A binding whose parts are not made yet; its first read of one makes them all."""
+
+    __slots__ = ()
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            # only reached for an attribute not set: the parts, or a genuine typo
+            if name not in _PARTS:
+                raise AttributeError(
+                    f"'ChannelBinding' object has no attribute {name!r}", name=name, obj=self
+                )
+            self._wake()
+            return getattr(self, name)
 
 
-_LAZY: Final[dict[str, Callable[[ChannelBinding], Any]]] = {
-    "state": lambda binding: ChannelState(),
-    "join": _make_join,
-    "link": lambda binding: BridgeLink(binding.where),
-    "outbox": lambda binding: ChannelOutbox(binding, binding._config),
-}
-_BITS: Final[dict[str, int]] = {"state": _STATE, "join": _JOIN, "link": _LINK, "outbox": _OUTBOX}
+_PARTS: Final = frozenset({"state", "join", "link", "outbox"})

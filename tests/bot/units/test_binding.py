@@ -43,22 +43,40 @@ def test_reading_the_summary_properties_makes_nothing() -> None:
     assert made(b) == set()
 
 
-def test_each_part_is_made_once_on_first_use_and_kept() -> None:
+def test_the_first_use_of_a_part_makes_them_all_once_and_keeps_them() -> None:
     b = binding()
+    assert type(b) is not ChannelBinding  # dormant: the class that makes the parts
     state = b.state
     assert isinstance(state, ChannelState)
-    assert made(b) == {"state"}
+    assert made(b) == set(PARTS)
+    assert type(b) is ChannelBinding  # awake: a plain class, attribute reads specialized
     assert b.state is state
     assert b.existing_state() is state
-    join = b.join
+    join, link, outbox = b.join, b.link, b.outbox
     assert isinstance(join, JoinTracker)
-    assert b.join is join
-    assert b.existing_join() is join
-    assert isinstance(b.link, BridgeLink)
-    assert b.existing_link() is b.link
-    outbox = b.outbox
+    assert isinstance(link, BridgeLink)
     assert isinstance(outbox, ChannelOutbox)
-    assert b.existing_outbox() is outbox
+    assert (b.existing_join(), b.existing_link(), b.existing_outbox()) == (join, link, outbox)
+    b.state  # noqa: B018 - a second read makes nothing new
+    assert (b.state, b.join, b.link, b.outbox) == (state, join, link, outbox)
+
+
+def test_a_subclass_keeps_its_class_and_has_its_parts_from_the_start() -> None:
+    class Special(ChannelBinding):
+        __slots__ = ()
+
+    plain = binding()
+    b = Special(
+        domain=plain.domain,
+        channel=plain.channel,
+        key=plain.key,
+        sender=plain.sender,
+        instrumentation=plain.instrumentation,
+        clock=plain.clock,
+        config=plain._config,
+        scheme=plain.scheme,
+    )
+    assert type(b) is Special
     assert made(b) == set(PARTS)
 
 
