@@ -133,14 +133,19 @@ async def start_nats(session: Session, words: list[str], tmp_path: Path) -> Prog
     return server
 
 
-async def say_and_hear(session: Session, words: list[str], cwd: Path, expected: str) -> str:
+async def say_and_hear(
+    session: Session, words: list[str], cwd: Path, expected: str, *, new_user: bool = False
+) -> str:
     """Run a documented ``kryten-actors say`` until the bot's answer contains ``expected``.
 
     The first line may come before the bot's subscription is confirmed at the server
-    (the bot logs that it is ready first, but the crowd is busy too): then say it again.
+    (the bot logs that it is ready first, but the crowd is busy too), or its answer after
+    ``say`` stopped listening (a loaded machine): then say it again — as another user
+    (``you1``, ``you2``…) with ``new_user``, for a bot that answers each user once.
     """
-    for _ in range(5):
-        code, output = await session.run(words, cwd=cwd, env={})
+    for attempt in range(5):
+        user = ["--user", f"you{attempt}" if attempt else "you"] if new_user else []
+        code, output = await session.run([*words, *user], cwd=cwd, env={})
         assert code == 0, output
         if expected in output:
             return output
@@ -169,7 +174,9 @@ async def test_the_readme_bot_greets(session: Session, tmp_path: Path) -> None:
     bot = await session.start(["python", str(script)], cwd=tmp_path, env={})
     await bot.wait_for("answering health")  # Bot.run set up logging: the bot says it is up
     said = ["kryten-actors", "say", "--channel", "lounge", "!hi"]
-    assert "KrytenBot: hi you" in await say_and_hear(session, said, tmp_path, "hi you")
+    assert "KrytenBot: hi you" in await say_and_hear(
+        session, said, tmp_path, "hi you", new_user=True
+    )
     assert await bot.stop() == 0, bot.err
 
 
