@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final
 
 from kryten_actors.bot.bridge import BridgeLink, BridgeState
 from kryten_actors.bot.delivery import EventDelivery
@@ -85,7 +85,8 @@ class ChannelBinding:
     probe), so an idle channel costs a binding and its counters only — at 100,000
     passivated channels that is the difference between ~0.7 and ~1.7 KiB each. Code that
     looks at every channel (health, shutdown, lifecycle notices) reads them through
-    :meth:`existing`, which never makes one.
+    ``existing_state()``, ``existing_join()``, ``existing_link()`` and
+    ``existing_outbox()``, which never make one.
 
     Until then the binding is a :class:`_DormantBinding`, whose ``__getattr__`` makes
     the parts and turns it into a plain ``ChannelBinding``: a class with
@@ -179,10 +180,6 @@ class ChannelBinding:
         if type(self) is _DormantBinding:
             self.__class__ = ChannelBinding  # type: ignore[assignment]  # (self is narrowed)
 
-    def existing(self, name: LazyPart) -> Any:
-        """The lazy component ``name`` if it was made, else None (never makes it)."""
-        return getattr(self, name) if self._awake else None
-
     def existing_link(self) -> BridgeLink | None:
         """The bridge link if the channel ever needed one (never makes it)."""
         return self.link if self._awake else None
@@ -237,9 +234,6 @@ class ChannelBinding:
         """The bridge serving this channel: ``up``, ``down`` or ``unknown``."""
         # health reads this for every channel: one flag test, no call
         return self.link.state if self._awake else BridgeState.UNKNOWN
-
-
-LazyPart = Literal["state", "join", "link", "outbox"]
 
 
 class _DormantBinding(ChannelBinding):

@@ -13,7 +13,7 @@ import asyncio
 from typing import Any, ClassVar
 
 from kryten_actors.bot import Bot, ChannelActor, on
-from kryten_actors.bot.binding import LazyPart
+from kryten_actors.bot.binding import ChannelBinding
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.protocol.events import ChatMessageEvent, RawEvent
 from kryten_actors.protocol.subjects import scheme_for
@@ -27,7 +27,6 @@ from tests.reliability.support import bot_config, seq_of
 DOMAIN = "cytu.be"
 SCHEME = scheme_for("seed")
 AFTER = 60.0
-PARTS: tuple[LazyPart, ...] = ("state", "join", "link", "outbox")
 
 
 class Tally(ChannelActor):
@@ -55,6 +54,12 @@ class Tally(ChannelActor):
     async def chat(self, event: ChatMessageEvent) -> None:
         self.total += 1
         self.seen.setdefault(self.channel, []).append(seq_of(event))
+
+
+def parts(binding: ChannelBinding) -> list[object]:
+    """The binding's lazy parts, None for each not made."""
+    b = binding
+    return [b.existing_state(), b.existing_join(), b.existing_link(), b.existing_outbox()]
 
 
 def line(channel: str, seq: int) -> tuple[str, bytes]:
@@ -112,9 +117,9 @@ async def test_idle_channels_passivate_and_come_back_with_their_state(
         bot.health()
         bot.health_summary()
         assert bot.channels.backlog() == "0 queued events and 0 queued chat lines"
-        assert [den.existing(part) for part in PARTS] == [None] * 4
-        assert None not in [binding.existing(part) for part in PARTS]
-    assert [den.existing(part) for part in PARTS] == [None] * 4  # nor does stopping
+        assert parts(den) == [None] * 4
+        assert None not in parts(binding)
+    assert parts(den) == [None] * 4  # nor does stopping
 
 
 async def test_events_arriving_while_passivating_are_handled_in_order(

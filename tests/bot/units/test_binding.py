@@ -10,18 +10,23 @@ from __future__ import annotations
 import pytest
 
 from kryten_actors.bot import tap
-from kryten_actors.bot.binding import ChannelBinding, LazyPart
+from kryten_actors.bot.binding import ChannelBinding
 from kryten_actors.bot.bridge import BridgeLink
 from kryten_actors.bot.joining import JoinTracker
 from kryten_actors.bot.outbox import ChannelOutbox
 from kryten_actors.bot.tracked import ChannelState
 from tests.bot.units.kit import binding, envelope
 
-PARTS: tuple[LazyPart, ...] = ("state", "join", "link", "outbox")
+PARTS = ("state", "join", "link", "outbox")
 
 
 def made(b: ChannelBinding) -> set[str]:
-    return {name for name in PARTS if b.existing(name) is not None}
+    parts = zip(
+        PARTS,
+        (b.existing_state(), b.existing_join(), b.existing_link(), b.existing_outbox()),
+        strict=True,
+    )
+    return {name for name, part in parts if part is not None}
 
 
 def test_a_new_binding_has_made_none_of_its_parts() -> None:
