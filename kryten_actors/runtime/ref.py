@@ -104,10 +104,7 @@ class ActorRef:
         A sender pushing a burst yields to the event loop when this is True, so the
         actor drains before its overflow policy has to drop anything.
         """
-        cell = self._cell
-        cell.offer(message, strict=True)
-        mailbox = cell.mailbox
-        return len(mailbox._queue) * 2 > mailbox.capacity  # the deque: no __len__ call
+        return self._cell.offer(message, strict=True)
 
     async def put(self, message: Any) -> None:
         """Like :meth:`tell`, but under ``block`` waits until the mailbox has room.
