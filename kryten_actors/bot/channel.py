@@ -200,19 +200,23 @@ class ChannelActor(Actor, ChannelCommands):
             return self.context.spawn_job(coro)
 
     # --- the receive loop --------------------------------------------------------------
-    def receive(self, message: Any) -> Coroutine[Any, Any, Any] | None:
-        """Dispatch an event delivery to the ``@on`` handlers, or run a timer callback.
+    #: Dispatch an event delivery to the ``@on`` handlers, or run a timer callback; any
+    #: other message goes to :meth:`on_message`. The bot's hot path itself (no call in
+    #: between): an event whose handler does not await is handled right there and None
+    #: returned, else the coroutine that does the rest (see ``bot/handling.py``).
+    if TYPE_CHECKING:
 
-        Any other message goes to :meth:`on_message`. (A plain method: an event whose
-        handler does not await is handled right here and None returned, else the
-        coroutine that does the rest; see :mod:`~kryten_actors.bot.handling`.)
-        """
+        def receive(self, message: Any) -> Coroutine[Any, Any, Any] | None: ...
+
+    else:
+        receive = start_event
+
+    def _receive_other(self, message: Any) -> Coroutine[Any, Any, Any]:
+        """:meth:`receive` for what is not a plain event delivery."""
         if type(message) is EventDelivery:
             if message.ack is not None:
                 return self._handle_acked(message)
-            if _LEAKS.active:  # asyncio debug mode only
-                return self._handle_watched(message)
-            return start_event(self, message)
+            return self._handle_watched(message)  # asyncio debug mode only
         if type(message) is TimerCall:
             return self._timer(message)
         return self.on_message(message)
@@ -250,7 +254,7 @@ class ChannelActor(Actor, ChannelCommands):
         )
 
     async def _handle(self, delivery: EventDelivery) -> None:
-        pending = start_event(self, delivery)
+        pending = start_event(self, delivery, True)
         if pending is not None:
             await pending
 

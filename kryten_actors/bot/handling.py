@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from kryten_actors.bot.delivery import EventDelivery
+from kryten_actors.bot.task_leaks import DETECTOR as _LEAKS
 from kryten_actors.errors import KrytenError, KrytenValidationError
 from kryten_actors.observability.logs import LOG_CONTEXT as _LOG_CONTEXT
 from kryten_actors.protocol.events import (
@@ -51,13 +52,19 @@ _HINT = "The payload does not fit the event's typed model; the event was dead-le
 
 
 def start_event(  # noqa: PLR0912, PLR0915 - one hot path, inline
-    actor: ChannelActor, delivery: EventDelivery
-) -> Coroutine[Any, Any, None] | None:
-    """Handle ``delivery`` as far as it goes without suspending.
+    actor: ChannelActor, delivery: Any, plain: bool = False
+) -> Coroutine[Any, Any, Any] | None:
+    """Handle ``delivery`` as far as it goes without suspending (``ChannelActor.receive``).
 
     Returns None when it is done, else the coroutine that finishes it. Raises what a
-    handler raised (a failure of the actor).
+    handler raised (a failure of the actor). Anything but a plain event delivery (one
+    to acknowledge, a timer, a user's message, asyncio debug mode) goes to the actor's
+    ``_receive_other``, unless the caller says ``plain``.
     """
+    if not plain and (
+        type(delivery) is not EventDelivery or delivery.ack is not None or _LEAKS.active
+    ):
+        return actor._receive_other(delivery)
     b = actor._binding
     counters = b.counters
     counters.events_received += 1

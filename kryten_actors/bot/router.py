@@ -34,6 +34,7 @@ ActivationHook = Callable[[str, Any], ActorRef]
 #: Parsed subjects remembered (a channel emits a few dozen distinct event names).
 _PARSE_CACHE_SIZE = 16_384
 _ABSENT: Final[Any] = object()
+_new: Final = object.__new__
 
 
 class _Yield:
@@ -217,7 +218,17 @@ class RouterActor(Actor):
                 stats.replayed_skipped += 1
                 return None
             replay = seen == REPLAY
-        delivery = EventDelivery(subject, data, headers, parsed.event, self._now(), replay, ack)
+        # EventDelivery(subject, data, headers, parsed.event, now, replay, ack), built
+        # without its __init__ frame (~40 % of the construction, once per event)
+        delivery = _new(EventDelivery)
+        delivery.subject = subject
+        delivery.data = data
+        delivery.headers = headers
+        delivery.event = parsed.event
+        delivery.enqueued_at = self._now()
+        delivery.replay = replay
+        delivery.ack = ack
+        delivery.nbytes = len(data)
         if self._block and not ref.fits(delivery):
             return self._put(ref, delivery, parsed)
         try:

@@ -24,7 +24,7 @@ from kryten_actors.runtime import drain, lifecycle
 from kryten_actors.runtime.actor import Actor, ActorContext
 from kryten_actors.runtime.deadletters import DeadLetterReason
 from kryten_actors.runtime.drain import Suspended
-from kryten_actors.runtime.mailbox import _IDLE, ACCEPTED, Mailbox
+from kryten_actors.runtime.mailbox import ACCEPTED, IDLE_QUEUE, Mailbox
 from kryten_actors.runtime.policy import ChildSpec
 from kryten_actors.runtime.ref import ActorRef, AskEnvelope
 from kryten_actors.runtime.scheduler import ActorScheduler
@@ -154,7 +154,7 @@ class Cell:
         if self._closing:  # set by every stop, so also in STOPPED and FAILED
             self.undeliverable(item, DeadLetterReason.ACTOR_STOPPED, None)
             return False
-        if queue is not _IDLE and mailbox.max_bytes is None and len(queue) < mailbox.capacity:
+        if queue is not IDLE_QUEUE and mailbox.max_bytes is None and len(queue) < mailbox.capacity:
             # the common case, inline (Mailbox.put's accepting path without the call)
             queue.append(item)
             if len(queue) > mailbox.high_water:  # noqa: PLR1730 -- max() is slower here
