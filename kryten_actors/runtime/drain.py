@@ -32,7 +32,9 @@ class Suspended:
 
     __slots__ = ("coro", "item", "signal")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], signal: Any, item: Any) -> None:
+    def __init__(
+        self, coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any], signal: Any, item: Any
+    ) -> None:
         self.coro = coro
         self.signal = signal
         self.item = item
