@@ -107,15 +107,15 @@ class ActorRef:
         cell = self._cell
         mailbox = cell.mailbox
         queue = mailbox._queue
+        depth = len(queue) + 1
         if (
-            queue is not IDLE_QUEUE
+            depth <= mailbox.capacity
+            and queue is not IDLE_QUEUE
             and not cell._closing
             and mailbox.max_bytes is None
-            and len(queue) < mailbox.capacity
         ):
             # the router's put, once per event: Cell.offer's common case without its call
             queue.append(message)
-            depth = len(queue)
             if depth > mailbox.high_water:  # noqa: PLR1730 -- max() is slower here
                 mailbox.high_water = depth
             if not cell._queued and cell._go and cell.drain_task is None:
