@@ -18,15 +18,12 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from kryten_actors.runtime.drain import Suspended
-from kryten_actors.runtime.mailbox import OverflowPolicy
 from kryten_actors.runtime.ref import AskEnvelope
 
 if TYPE_CHECKING:
     from kryten_actors.runtime.cell import Cell
 
 __all__ = ["take_turn"]
-
-_BLOCK = OverflowPolicy.BLOCK
 
 
 def take_turn(cell: Cell, quantum: int) -> Suspended | int:  # noqa: PLR0912 - one hot loop
@@ -42,8 +39,10 @@ def take_turn(cell: Cell, quantum: int) -> Suspended | int:  # noqa: PLR0912 - o
     if cell._pending_failure is not None and not cell.take_pending_failure():
         return 0
     mailbox = cell.mailbox
-    if mailbox.max_bytes is not None or mailbox.policy is _BLOCK:
-        return _batch_turn(cell, quantum)  # byte counts, or senders waiting for room
+    if mailbox.max_bytes is not None or mailbox._room_waiters:
+        # byte counts, or senders waiting for room (``block``); none can start waiting
+        # for this mailbox while the turn runs, but by a handler of it that awaits
+        return _batch_turn(cell, quantum)
     queue = mailbox._queue
     actor = cell.actor
     count = 0
@@ -82,8 +81,8 @@ def take_turn(cell: Cell, quantum: int) -> Suspended | int:  # noqa: PLR0912 - o
 
 
 def _batch_turn(cell: Cell, quantum: int) -> Suspended | int:
-    """:func:`take_turn` for a mailbox that counts bytes or under ``block``: the batch is
-    taken in one call, which frees its room (and wakes waiting senders) at once."""
+    """:func:`take_turn` for a mailbox that counts bytes or has senders waiting for room:
+    the batch is taken in one call, which frees its room (and wakes them) at once."""
     mailbox = cell.mailbox
     items = mailbox.take(quantum)
     actor = cell.actor

@@ -115,3 +115,21 @@ def test_handled_at_once_or_awaiting_every_actor_keeps_its_order(
     for actor in range(3):
         expected = [seq for seq, (target, _, _) in enumerate(schedule) if target == actor]
         assert seen[actor] == expected
+
+
+async def test_senders_blocked_on_a_full_mailbox_get_room_as_it_drains() -> None:
+    seen: list[int] = []
+    async with ActorSystem(shutdown_timeout=5.0) as system:
+        ref = await system.spawn(
+            ChildSpec("m", lambda: Mixed(seen), mailbox_capacity=2, overflow=OverflowPolicy.BLOCK)
+        )
+
+        async def send(first: int) -> None:
+            for seq in range(first, first + 50):
+                await ref.put((seq, seq % 3 == 0))  # every third one awaits once
+
+        await asyncio.wait_for(asyncio.gather(send(0), send(1000)), timeout=10)
+        await system.idle()
+        assert [seq for seq in seen if seq < 1000] == list(range(50))
+        assert [seq for seq in seen if seq >= 1000] == list(range(1000, 1050))
+        assert ref.stats().mailbox_high_water <= 2
