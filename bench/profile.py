@@ -119,7 +119,7 @@ class _Sink:
     def __init__(self) -> None:
         self.count = 0
 
-    def offer(self, message: object) -> bool:
+    def offer(self, message: object, room_only: bool = False) -> bool:
         self.count += 1
         return False
 

@@ -231,13 +231,14 @@ class RouterActor(Actor):
         delivery.replay = replay
         delivery.ack = ack
         delivery.nbytes = nbytes
-        if self._block and not ref.fits(delivery):
-            return self._put(ref, delivery, parsed)
         try:
-            crowded = ref.offer(delivery)
+            # under ``block``, an event the mailbox has no room for waits for it (None)
+            crowded = ref.offer(delivery, self._block)
         except MailboxFull:
             stats.mailbox_full += 1
             return None
+        if crowded is None:
+            return self._put(ref, delivery, parsed)
         stats.routed += 1
         if self._instrumentation.counts_events:
             self._instrumentation.record_received(event_name=event, channel=key)

@@ -98,11 +98,13 @@ class ActorRef:
         """
         self._cell.offer(message, strict=True)
 
-    def offer(self, message: Any) -> bool:
+    def offer(self, message: Any, room_only: bool = False) -> bool | None:
         """:meth:`tell`, then whether the mailbox is more than half full (one call).
 
         A sender pushing a burst yields to the event loop when this is True, so the
-        actor drains before its overflow policy has to drop anything.
+        actor drains before its overflow policy has to drop anything. With
+        ``room_only``, a message the mailbox has no room for now is not offered and
+        None is returned (a sender under ``block`` then waits with :meth:`put`).
         """
         cell = self._cell
         mailbox = cell.mailbox
@@ -122,6 +124,8 @@ class ActorRef:
                 cell._queued = True
                 cell.hooks.ready(cell)
             return depth * 2 > mailbox.capacity
+        if room_only and not mailbox.fits(message):
+            return None
         return cell.offer(message, strict=True)
 
     async def put(self, message: Any) -> None:

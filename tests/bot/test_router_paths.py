@@ -166,7 +166,7 @@ def test_the_delivery_built_inline_has_every_field_of_event_delivery() -> None:
     class Sink:
         path = "/sink"
 
-        def offer(self, message: object) -> bool:
+        def offer(self, message: object, room_only: bool = False) -> bool:
             offered.append(message)
             return False
 
