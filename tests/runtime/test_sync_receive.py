@@ -22,8 +22,9 @@ from tests.runtime.support import wait_until
 
 
 class Mixed(Actor):
-    """``(seq, 0)`` is handled synchronously (None returned); ``(seq, n)`` awaits n times;
-    ``"boom"`` raises before any coroutine exists."""
+    """``(seq, 0)`` is handled synchronously (None returned); ``(seq, n)`` awaits n times
+    (``-1``: a coroutine that returns without awaiting); ``"boom"`` raises before any
+    coroutine exists."""
 
     def __init__(self, seen: list[int]) -> None:
         self.seen = seen
@@ -38,7 +39,7 @@ class Mixed(Actor):
         return self._slow(seq, awaits)
 
     async def _slow(self, seq: int, awaits: int) -> int:
-        for _ in range(awaits):
+        for _ in range(max(awaits, 0)):
             await asyncio.sleep(0)
         self.seen.append(seq)
         return seq
@@ -67,13 +68,17 @@ async def test_a_message_handled_at_once_answers_an_ask_with_none(options: dict[
         assert ref.stats().processed == 4
 
 
-async def test_a_receive_that_raises_before_any_coroutine_is_a_failure() -> None:
+@pytest.mark.parametrize("options", POLICIES)
+async def test_a_receive_that_raises_before_any_coroutine_is_a_failure(
+    options: dict[str, Any],
+) -> None:
     seen: list[int] = []
     async with ActorSystem(shutdown_timeout=5.0) as system:
-        ref = await system.spawn(ChildSpec("m", lambda: Mixed(seen)))
+        ref = await system.spawn(ChildSpec("m", lambda: Mixed(seen), **options))
         ref.tell("boom")
         ref.tell((1, 0))
-        await wait_until(lambda: seen == [1])
+        ref.tell((2, -1))
+        await wait_until(lambda: seen == [1, 2])
         letters = system.dead_letters.recent
         assert [letter.reason for letter in letters] == [DeadLetterReason.HANDLER_FAILED]
         assert ref.stats().failed == 1
@@ -82,7 +87,7 @@ async def test_a_receive_that_raises_before_any_coroutine_is_a_failure() -> None
 
 
 SCHEDULE = st.lists(
-    st.tuples(st.integers(0, 2), st.integers(0, 2), st.booleans()), min_size=1, max_size=60
+    st.tuples(st.integers(0, 2), st.integers(-1, 2), st.booleans()), min_size=1, max_size=60
 )
 
 
@@ -91,8 +96,9 @@ SCHEDULE = st.lists(
 def test_handled_at_once_or_awaiting_every_actor_keeps_its_order(
     schedule: list[tuple[int, int, bool]], quantum: int, options: dict[str, Any]
 ) -> None:
-    """Messages (actor, awaits, pause): awaits 0 is handled synchronously. Every actor
-    sees exactly its messages, in order, whatever mix of the two kinds."""
+    """Messages (actor, awaits, pause): awaits 0 is handled synchronously, -1 by a
+    coroutine that never suspends. Every actor sees exactly its messages, in order,
+    whatever mix of the kinds."""
 
     async def run() -> list[list[int]]:
         seen: list[list[int]] = [[] for _ in range(3)]
