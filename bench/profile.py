@@ -33,7 +33,7 @@ from typing import Any
 import nats
 
 from bench.envelopes import DOMAIN, channel_names, chat_envelope, subject_for
-from kryten_actors.bot import channel as channel_module
+from kryten_actors.bot import handling as handling_module
 from kryten_actors.bot.app import Bot
 from kryten_actors.bot.channel import ChannelActor
 from kryten_actors.bot.handlers import on
@@ -119,7 +119,7 @@ class _Sink:
     def __init__(self) -> None:
         self.count = 0
 
-    def offer(self, message: object) -> bool:
+    def offer(self, message: object, room_only: bool = False) -> bool:
         self.count += 1
         return False
 
@@ -154,7 +154,7 @@ async def _bot(
         # each channel's own decoded event (a body naming another channel is dead-lettered
         # as a mismatch); the lookup hashes the body, ~0.1 µs counted here, not in decode
         ready = {body: decode_event(body, event_hint="chatmsg")[0] for body in bodies}
-        vars(channel_module)["decode_hinted"] = lambda data, event_hint: ready[bytes(data)]
+        vars(handling_module)["decode_hinted"] = lambda data, event_hint: ready[bytes(data)]
 
     def counted() -> int:
         if stage == "route":
@@ -230,7 +230,7 @@ async def _profile(url: str, channel_counts: list[int], events: int, rounds: int
                 samples[stage].append(await run())
                 samples["raw"].append(await raw())
             await bot.stop()
-            vars(channel_module)["decode_hinted"] = decode_hinted
+            vars(handling_module)["decode_hinted"] = decode_hinted
         await raw.close()  # type: ignore[attr-defined]
         for name, values in samples.items():
             row[name] = statistics.median(values) / events * 1e6

@@ -11,22 +11,12 @@ from kryten_actors.bot.binding import ChannelBinding, EventDelivery, TimerCall
 from kryten_actors.bot.chat.dispatch import CommandTable, dispatch_commands
 from kryten_actors.bot.commands import ChannelCommands
 from kryten_actors.bot.handlers import HandlerRegistration, HandlerTable, run_handlers
+from kryten_actors.bot.handling import start_event
 from kryten_actors.bot.task_leaks import DETECTOR as _LEAKS
 from kryten_actors.bot.task_leaks import owned_tasks
-from kryten_actors.errors import KrytenError, KrytenValidationError
-from kryten_actors.observability.logs import LOG_CONTEXT as _LOG_CONTEXT
+from kryten_actors.errors import KrytenValidationError
 from kryten_actors.observability.logs import reset_log_context, set_log_context
-from kryten_actors.protocol.events import (
-    EVENT_MODELS,
-    ChatMessageEvent,
-    PrivateMessageEvent,
-    RawEvent,
-    decode_event,
-    decode_hinted,
-)
-from kryten_actors.protocol.user_events import attach_replies
-from kryten_actors.protocol.validation import to_kryten_error
-from kryten_actors.runtime import Actor, Cancellable, DeadLetterReason
+from kryten_actors.runtime import Actor, Cancellable
 
 if TYPE_CHECKING:
     import aiojobs
@@ -34,14 +24,12 @@ if TYPE_CHECKING:
 
     from kryten_actors.bot.tracked import Playlist, UserList
     from kryten_actors.protocol.commands import Command
+    from kryten_actors.protocol.events import RawEvent
     from kryten_actors.protocol.results import CommandResult
 
 __all__ = ["ChannelActor"]
 
 _T = TypeVar("_T")
-
-#: Dead-letter reason of an envelope whose body names another channel than its subject.
-CHANNEL_MISMATCH = "channel_mismatch"
 
 
 class ChannelActor(Actor, ChannelCommands):
@@ -212,18 +200,23 @@ class ChannelActor(Actor, ChannelCommands):
             return self.context.spawn_job(coro)
 
     # --- the receive loop --------------------------------------------------------------
-    def receive(self, message: Any) -> Coroutine[Any, Any, Any]:
-        """Dispatch an event delivery to the ``@on`` handlers, or run a timer callback.
+    #: Dispatch an event delivery to the ``@on`` handlers, or run a timer callback; any
+    #: other message goes to :meth:`on_message`. The bot's hot path itself (no call in
+    #: between): an event whose handler does not await is handled right there and None
+    #: returned, else the coroutine that does the rest (see ``bot/handling.py``).
+    if TYPE_CHECKING:
 
-        Any other message goes to :meth:`on_message`. (A plain method returning the
-        coroutine that does the work: one coroutine less per event.)
-        """
+        def receive(self, message: Any) -> Coroutine[Any, Any, Any] | None: ...
+
+    else:
+        receive = start_event
+
+    def _receive_other(self, message: Any) -> Coroutine[Any, Any, Any]:
+        """:meth:`receive` for what is not a plain event delivery."""
         if type(message) is EventDelivery:
             if message.ack is not None:
                 return self._handle_acked(message)
-            if _LEAKS.active:  # asyncio debug mode only
-                return self._handle_watched(message)
-            return self._handle(message)
+            return self._handle_watched(message)  # asyncio debug mode only
         if type(message) is TimerCall:
             return self._timer(message)
         return self.on_message(message)
@@ -260,79 +253,10 @@ class ChannelActor(Actor, ChannelCommands):
             "override on_message() to handle your own messages"
         )
 
-    async def _handle(self, delivery: EventDelivery) -> None:  # noqa: PLR0912, PLR0915 - one hot path
-        b = self._binding
-        counters = b.counters
-        counters.events_received += 1
-        hint = delivery.event
-        functions = self._handler_functions.get(hint)
-        if functions is None:
-            functions = self._handler_table.functions_for(hint)
-        if not functions and hint in EVENT_MODELS:
-            # Lazy decode: nothing here wants this event, so its body is never parsed.
-            # (Unknown names still decode: their handlers may be "*" ones.)
-            counters.events_handled += 1
-            return
-        event = decode_hinted(delivery.data, hint)
-        name = hint
-        if event is None:
-            try:
-                event, error = decode_event(delivery.data, event_hint=hint)
-            except KrytenError as exc:
-                self._dead_letter(delivery, exc)
-                return
-            if error is not None:
-                # a ValidationError holds its whole input: keep only what it says
-                self._dead_letter(delivery, to_kryten_error(error, what="event", hint=_HINT))
-                return
-            name = event.event_name.lower()
-            if name != hint:
-                functions = self._handler_table.functions_for(name)
-        if (event.channel != b.channel or event.domain != b.domain) and not b.owns(event):
-            self._mismatch(event)
-            return
-        if delivery.replay or delivery.ack is not None:
-            _mark(event, delivery)
-        if type(event) in _CHAT_LIKE:
-            attach_replies(event, b.outbox)  # type: ignore[arg-type]
-        instr = b.instrumentation
-        correlation_id = event.correlation_id
-        # what every log record of this event's handlers is about (observability.logs);
-        # commands sent from the handlers read their correlation ID from it
-        log_token = _LOG_CONTEXT.set((b.where, self.context.path, event.event_name, correlation_id))
-        try:
-            if instr.enabled and instr.observes(correlation_id, delivery.headers):
-                scope = instr.process(
-                    subject=delivery.subject,
-                    event_name=event.event_name,
-                    channel=b.channel,
-                    domain=b.domain,
-                    correlation_id=correlation_id,
-                    actor=self.context.path,
-                    headers=delivery.headers,
-                    wait_seconds=max(0.0, b.clock.now() - delivery.enqueued_at),
-                )
-                with scope:
-                    try:
-                        await self._run(functions, event)
-                    except Exception as exc:
-                        # recorded here, while the event's span is still open
-                        instr.notable(
-                            "kryten.actor.failure",
-                            {"kryten.actor": self.context.path, "error.type": type(exc).__name__},
-                        )
-                        raise
-            elif len(functions) == 1:  # the common case: straight into the handler
-                await functions[0](self, event)
-            elif functions:
-                await self._run(functions, event)
-        finally:
-            _LOG_CONTEXT.reset(log_token)
-        counters.events_handled += 1
-        now = b.clock.now()
-        latency = now - delivery.enqueued_at
-        counters.latency_total += latency
-        counters.latency.record(latency, now)
+    async def _handle(self, delivery: EventDelivery) -> None:
+        pending = start_event(self, delivery, True)
+        if pending is not None:
+            await pending
 
     async def _run(
         self, functions: tuple[Callable[..., Awaitable[Any]], ...], event: RawEvent
@@ -341,37 +265,3 @@ class ChannelActor(Actor, ChannelCommands):
             await functions[0](self, event)
         elif functions:
             await run_handlers([functools.partial(f, self) for f in functions], event)
-
-    def _dead_letter(self, message: Any, error: BaseException) -> None:
-        self._binding.counters.decode_failed += 1
-        self.context.dead_letters.record(
-            message,
-            recipient=self.context.path,
-            reason=DeadLetterReason.DECODE_FAILED,
-            error=error,
-        )
-
-    def _mismatch(self, event: RawEvent) -> None:
-        b = self._binding
-        b.counters.channel_mismatch += 1
-        error = KrytenValidationError(
-            f"the envelope names {event.domain}/{event.channel} but arrived on a subject of "
-            f"{b.where}; the subject decides, so no handler sees it",
-            [("channel", "does not match the subject")],
-        )
-        self.context.dead_letters.record(
-            event, recipient=self.context.path, reason=CHANNEL_MISMATCH, error=error
-        )
-
-
-def _mark(event: RawEvent, delivery: EventDelivery) -> None:
-    """Flag a replayed or possibly redelivered event for its handlers."""
-    if delivery.replay:
-        event.mark_replay()
-    if delivery.ack is not None and delivery.ack.redelivered:
-        event.mark_redelivered()
-
-
-_Handler = Callable[..., Awaitable[Any]]
-_CHAT_LIKE = (ChatMessageEvent, PrivateMessageEvent)
-_HINT = "The payload does not fit the event's typed model; the event was dead-lettered."

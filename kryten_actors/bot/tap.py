@@ -56,9 +56,12 @@ def observe(binding: ChannelBinding, event: str, data: bytes) -> int:
     elif event == _CHAT and join.start_until is not None and _old_at_start(binding, data):
         return _replayed(binding)
     outcomes = binding.outbox.outcomes
-    feedback = event in FEEDBACK_EVENTS and bool(outcomes.pending) and outcomes.watches(event)
-    if not feedback and event not in _TRACKED:
+    if event in FEEDBACK_EVENTS and outcomes.pending and outcomes.watches(event):
+        feedback = True
+    elif event not in _TRACKED:
         return DELIVER
+    else:
+        feedback = False
     try:
         decoded, _ = decode_event(data, event_hint=event)
     except KrytenError:

@@ -39,12 +39,15 @@ class Actor:
 
     context: ActorContext
 
-    async def receive(self, message: Any) -> Any:
+    def receive(self, message: Any) -> Coroutine[Any, Any, Any] | None:
         """Handle one message; the return value answers an ``ask``.
 
-        If it raises (or overruns the child's ``handler_timeout``), the message goes
-        to dead letters with reason ``handler_failed``, an ``ask`` for it raises the
-        same exception, and the supervisor decides what happens to the actor.
+        Implement it as ``async def receive(self, message)``. If it raises (or
+        overruns the child's ``handler_timeout``), the message goes to dead letters
+        with reason ``handler_failed``, an ``ask`` for it raises the same exception,
+        and the supervisor decides what happens to the actor. (A plain method may
+        instead return the coroutine that does the work, or None when it handled the
+        message synchronously — the reply to an ``ask`` is then None.)
         """
         raise NotImplementedError(
             f"{type(self).__name__} got {type(message).__name__} but does not override "

@@ -24,11 +24,12 @@ from kryten_actors.runtime import drain, lifecycle
 from kryten_actors.runtime.actor import Actor, ActorContext
 from kryten_actors.runtime.deadletters import DeadLetterReason
 from kryten_actors.runtime.drain import Suspended
-from kryten_actors.runtime.mailbox import ACCEPTED, Mailbox
+from kryten_actors.runtime.mailbox import ACCEPTED, IDLE_QUEUE, Mailbox
 from kryten_actors.runtime.policy import ChildSpec
 from kryten_actors.runtime.ref import ActorRef, AskEnvelope
 from kryten_actors.runtime.scheduler import ActorScheduler
 from kryten_actors.runtime.stats import ActorState, ActorStats, ErrorInfo
+from kryten_actors.runtime.turn import take_turn
 from kryten_actors.runtime.watchdog import Watchdog
 
 if TYPE_CHECKING:
@@ -141,27 +142,38 @@ class Cell:
         return self._go
 
     # -- messages -------------------------------------------------------------
-    def offer(self, item: Any, *, strict: bool) -> None:
+    def offer(self, item: Any, *, strict: bool) -> bool:
         """Enqueue ``item`` (a message or an :class:`AskEnvelope`) per the overflow policy.
 
         ``strict`` re-raises ``MailboxFull`` to the sender (tell/put/ask); timers
-        pass ``False`` and their overflow only becomes a dead letter.
+        pass ``False`` and their overflow only becomes a dead letter. Returns True
+        when the mailbox is now more than half full (a sender pushing a burst yields).
         """
-        if self._closing or self.state in _TERMINAL:
+        mailbox = self.mailbox
+        queue = mailbox._queue
+        if self._closing:  # set by every stop, so also in STOPPED and FAILED
             self.undeliverable(item, DeadLetterReason.ACTOR_STOPPED, None)
-            return
-        try:
-            dropped = self.mailbox.put(item)
-        except MailboxFull as error:
-            self.undeliverable(item, DeadLetterReason.MAILBOX_FULL, error, answer=not strict)
-            if strict:
-                raise
-            return
-        if dropped is not ACCEPTED:
-            self.undeliverable(dropped, DeadLetterReason.MAILBOX_FULL, None)
+            return False
+        if queue is not IDLE_QUEUE and mailbox.max_bytes is None and len(queue) < mailbox.capacity:
+            # the common case, inline (Mailbox.put's accepting path without the call)
+            queue.append(item)
+            if len(queue) > mailbox.high_water:  # noqa: PLR1730 -- max() is slower here
+                mailbox.high_water = len(queue)
+        else:
+            try:
+                dropped = mailbox.put(item)
+            except MailboxFull as error:
+                self.undeliverable(item, DeadLetterReason.MAILBOX_FULL, error, answer=not strict)
+                if strict:
+                    raise
+                return False
+            if dropped is not ACCEPTED:
+                self.undeliverable(dropped, DeadLetterReason.MAILBOX_FULL, None)
+            queue = mailbox._queue
         if not self._queued and self._go and self.drain_task is None:
             self._queued = True
             self.hooks.ready(self)
+        return len(queue) * 2 > mailbox.capacity
 
     def deliver_timer(self, message: Any) -> None:
         """Timer callback target: enqueue without ever raising."""
@@ -191,49 +203,8 @@ class Cell:
 
     # -- draining ---------------------------------------------------------------
     def drain_turn(self, quantum: int) -> Suspended | int:
-        """The dispatcher's turn: run up to ``quantum`` messages inline.
-
-        Returns the handler that awaited (the caller's task must finish it with
-        :meth:`finish_in_task`), or how many messages the turn took; a cell with
-        messages left is queued again behind the others.
-        """
-        self._queued = False
-        if self.drain_task is not None or not self._go:
-            return 0  # its own task drains it, or it is not running
-        if self._pending_failure is not None and not self.take_pending_failure():
-            return 0
-        mailbox = self.mailbox
-        items = mailbox.take(quantum)
-        actor = self.actor
-        count = 0
-        for item in items:
-            count += 1
-            ask = type(item) is AskEnvelope
-            coro = actor.receive(item.message if ask else item)
-            try:
-                signal = coro.send(None)
-            except StopIteration as stop:
-                self.processed += 1
-                if ask and not item.future.done():
-                    item.future.set_result(stop.value)
-            except (Exception, asyncio.CancelledError) as error:  # noqa: BLE001 -- a handler failure
-                self.message_failed(item, error)
-                actor = self.actor
-            else:
-                mailbox.requeue(items[count:])
-                return Suspended(coro, signal, item)
-            if not self._go or self._pending_failure is not None:
-                # failed (restarting), stopped itself, or got a failure to handle first
-                mailbox.requeue(items[count:])
-                break
-        if self._pending_failure is not None and self._go:
-            self.take_pending_failure()
-        if self._go and mailbox._queue:  # the deque itself: no __bool__ call per turn
-            self._queued = True
-            self.hooks.ready(self)
-        # Idle again: the dispatcher stamps ``idle_since``; the queue's memory is kept
-        # (allocating it anew per wake-up costs more than it saves on an active channel).
-        return count
+        """The dispatcher's turn (see :func:`~kryten_actors.runtime.turn.take_turn`)."""
+        return take_turn(self, quantum)
 
     def went_idle(self) -> None:
         """The cell ran out of messages: give back the queue, note the time."""

@@ -30,6 +30,7 @@ from kryten_actors.runtime.clock import Clock
 from kryten_actors.runtime.deadletters import DeadLetters
 from kryten_actors.runtime.drain import Suspended
 from kryten_actors.runtime.stats import RuntimeEvent
+from kryten_actors.runtime.turn import take_turn
 
 if TYPE_CHECKING:
     from kryten_actors.runtime.cell import Cell
@@ -138,7 +139,7 @@ class Dispatcher:
                     continue
                 cell = ready.popleft()
                 self.turns += 1
-                outcome = cell.drain_turn(quantum)
+                outcome = take_turn(cell, quantum)
                 if isinstance(outcome, Suspended):
                     self.handoffs += 1
                     # This task now belongs to the cell; a new one serves the others.

@@ -32,7 +32,9 @@ class Suspended:
 
     __slots__ = ("coro", "item", "signal")
 
-    def __init__(self, coro: Coroutine[Any, Any, Any], signal: Any, item: Any) -> None:
+    def __init__(
+        self, coro: Coroutine[Any, Any, Any] | Generator[Any, Any, Any], signal: Any, item: Any
+    ) -> None:
         self.coro = coro
         self.signal = signal
         self.item = item
@@ -128,7 +130,8 @@ async def _settle(cell: Cell, item: Any, suspended: Suspended | None) -> bool:
         if suspended is not None:
             result = await suspended
         else:
-            result = await cell.actor.receive(item.message if ask else item)
+            receipt = cell.actor.receive(item.message if ask else item)
+            result = None if receipt is None else await receipt  # None: handled at once
     except asyncio.CancelledError:
         if watchdog is None or not watchdog.end():
             # cut off by a stop or restart deadline: never lose it silently

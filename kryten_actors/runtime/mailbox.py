@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from kryten_actors.errors import KrytenValidationError, MailboxFull
 
-__all__ = ["ACCEPTED", "Mailbox", "OverflowPolicy"]
+__all__ = ["ACCEPTED", "IDLE_QUEUE", "Mailbox", "OverflowPolicy"]
 
 
 class OverflowPolicy(enum.StrEnum):
@@ -56,6 +56,8 @@ ACCEPTED: Final[Any] = _Accepted()
 # Shared by every empty mailbox so an idle actor holds no deque block (~700 bytes).
 # Never mutated: put() swaps in a private deque before appending.
 _IDLE: Final[deque[Any]] = deque(maxlen=0)
+IDLE_QUEUE: Final = _IDLE
+"""The shared queue of every empty mailbox (the inline puts must not append to it)."""
 
 
 class Mailbox:

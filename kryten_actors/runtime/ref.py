@@ -11,7 +11,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from kryten_actors.errors import KrytenTimeoutError
-from kryten_actors.runtime.mailbox import OverflowPolicy
+from kryten_actors.runtime.mailbox import IDLE_QUEUE, OverflowPolicy
 from kryten_actors.runtime.stats import ActorState, ActorStats
 
 if TYPE_CHECKING:
@@ -98,16 +98,35 @@ class ActorRef:
         """
         self._cell.offer(message, strict=True)
 
-    def offer(self, message: Any) -> bool:
+    def offer(self, message: Any, room_only: bool = False) -> bool | None:
         """:meth:`tell`, then whether the mailbox is more than half full (one call).
 
         A sender pushing a burst yields to the event loop when this is True, so the
-        actor drains before its overflow policy has to drop anything.
+        actor drains before its overflow policy has to drop anything. With
+        ``room_only``, a message the mailbox has no room for now is not offered and
+        None is returned (a sender under ``block`` then waits with :meth:`put`).
         """
         cell = self._cell
-        cell.offer(message, strict=True)
         mailbox = cell.mailbox
-        return len(mailbox._queue) * 2 > mailbox.capacity  # the deque: no __len__ call
+        queue = mailbox._queue
+        depth = len(queue) + 1
+        if (
+            depth <= mailbox.capacity
+            and queue is not IDLE_QUEUE
+            and not cell._closing
+            and mailbox.max_bytes is None
+        ):
+            # the router's put, once per event: Cell.offer's common case without its call
+            queue.append(message)
+            if depth > mailbox.high_water:  # noqa: PLR1730 -- max() is slower here
+                mailbox.high_water = depth
+            if not cell._queued and cell._go and cell.drain_task is None:
+                cell._queued = True
+                cell.hooks.ready(cell)
+            return depth * 2 > mailbox.capacity
+        if room_only and not mailbox.fits(message):
+            return None
+        return cell.offer(message, strict=True)
 
     async def put(self, message: Any) -> None:
         """Like :meth:`tell`, but under ``block`` waits until the mailbox has room.

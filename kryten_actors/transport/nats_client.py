@@ -46,6 +46,7 @@ _MSG = b"MSG "
 # subject, odd spacing, a split line) takes the general path.
 _PLAIN_MSG = re.compile(rb"MSG ([^ \r\n]+) ([0-9]+) ([0-9]+)\r\n")
 _HMSG = b"HMSG "
+_MSG_OR_HMSG = (_MSG, _HMSG)
 _H = ord("H")
 _CRLF = b"\r\n"
 _SUBJECT_CACHE = 4096
@@ -107,54 +108,66 @@ class _FrameParser(nats_parser.Parser):
         self._subjects: dict[bytes, str] = {}
         self.nc: LeanClient
 
-    async def parse(self, data: bytes = b"") -> None:  # noqa: PLR0912 -- the hot loop, inline
+    async def parse(self, data: bytes = b"") -> None:  # noqa: PLR0912, PLR0915 -- the hot loop, inline
         if not self.routes or self.state != nats_parser.AWAITING_CONTROL_LINE:
             await super().parse(data)
             return
         buf = self.buf
-        buf.extend(data)
+        # Parsed from an immutable copy of the read (with what the last one left): a
+        # payload is then one slice, not a bytearray slice copied again into bytes.
+        if buf:
+            work = b"".join((buf, data))
+            buf.clear()
+        else:
+            work = data if type(data) is bytes else bytes(data)
         by_sid = self._by_sid
         subjects = self._subjects
         stats = self.nc.stats
         match = _PLAIN_MSG.match
-        size = len(buf)
+        size = len(work)
         pos = 0
+        msgs = nbytes = 0  # added to the client's stats once per read (or before a pause)
         try:
             while pos < size:
-                if buf.startswith(_MSG, pos):
+                frame = match(work, pos)
+                if frame is not None:
                     # the hot path, inline: a plain MSG frame of a routed subscription
-                    frame = match(buf, pos)
-                    if frame is not None and (handler := by_sid.get(frame[2])) is not None:
+                    raw_subject, sid, length = frame.groups()
+                    handler = by_sid.get(sid)
+                    if handler is not None:
                         start = frame.end()
-                        end = start + int(frame[3])
+                        end = start + int(length)
                         if end + 2 > size:
                             break  # the payload is still on its way
-                        raw_subject = frame[1]
                         subject = subjects.get(raw_subject)
                         if subject is None:
                             subject = self._subject(raw_subject)
-                        payload = bytes(buf[start:end])
                         pos = end + 2
-                        stats["in_msgs"] += 1
-                        stats["in_bytes"] += end - start
+                        msgs += 1
+                        nbytes += end - start
                         try:
-                            pause = handler(subject, payload, None)
+                            pause = handler(subject, work[start:end], None)
                             if pause is not None:
+                                stats["in_msgs"] += msgs
+                                stats["in_bytes"] += nbytes
+                                msgs = nbytes = 0
                                 await pause
                         except Exception:  # noqa: BLE001 -- logged and counted; one bad message must not stop the connection
                             self._failed(subject)
                         continue
-                    end = await self._frame(buf, pos)
-                elif buf.startswith(_HMSG, pos):
-                    end = await self._frame(buf, pos)
+                    end = await self._frame(work, pos)
+                elif work.startswith(_MSG_OR_HMSG, pos):
+                    end = await self._frame(work, pos)
                 else:
-                    end = await self._control(buf, pos)
+                    end = await self._control(work, pos)
                 if end < 0:
                     break  # incomplete: wait for the rest
                 pos = end
         finally:
-            if pos:
-                del buf[:pos]
+            stats["in_msgs"] += msgs
+            stats["in_bytes"] += nbytes
+            if pos < size:
+                buf += memoryview(work)[pos:]  # what is left waits for the next read
 
     def _subject(self, raw: bytes) -> str:
         subjects = self._subjects
@@ -167,7 +180,7 @@ class _FrameParser(nats_parser.Parser):
         log.exception("frame handler for subject %r failed", subject)
         self.nc.frame_errors += 1
 
-    async def _frame(self, buf: bytearray, pos: int) -> int:
+    async def _frame(self, buf: bytes, pos: int) -> int:
         """Deliver the MSG/HMSG frame at ``pos``; its end, or -1 when incomplete."""
         eol = buf.find(_CRLF, pos)
         if eol < 0:
@@ -212,7 +225,7 @@ class _FrameParser(nats_parser.Parser):
             self._failed(subject)
         return end + 2
 
-    async def _control(self, buf: bytearray, pos: int) -> int:
+    async def _control(self, buf: bytes, pos: int) -> int:
         """Handle the control line at ``pos`` as nats-py does; its end, or -1."""
         eol = buf.find(_CRLF, pos)
         if eol < 0:

@@ -16,6 +16,7 @@ from kryten_actors import (
     RawEvent,
     on,
 )
+from kryten_actors.bot.binding import current_correlation
 from kryten_actors.errors import KrytenValidationError
 from tests.bot.conftest import BotFactory, Bus
 from tests.bot.support import Journal, chat, envelope, recording, variant
@@ -221,3 +222,55 @@ async def test_timers_call_back_in_the_actors_turn(bus: Bus, make_bot: BotFactor
     await make_bot("seed", [("cytu.be", "lounge")], actor)
     await wait_until(lambda: actor.ticks.count("every:lounge") >= 3, what="three ticks")
     assert actor.ticks.count("once:lounge") == 1
+
+
+class Awaiter(ChannelActor):
+    """A handler that suspends half-way (``wait`` lines wait for ``gate``), or fails after."""
+
+    trace: ClassVar[list[tuple[str, str, str | None]]]
+    gate: ClassVar[asyncio.Event]
+
+    @on("chatMsg")
+    async def handle(self, event: ChatMessageEvent) -> None:
+        self.trace.append(("start", event.message, current_correlation()))
+        if event.message.startswith("wait"):
+            await self.gate.wait()
+        else:
+            await asyncio.sleep(0)
+        self.trace.append(("end", event.message, current_correlation()))
+        if event.message == "fail":
+            raise RuntimeError("failed after an await")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+async def test_a_handler_that_awaits_keeps_its_context_order_and_counts(
+    bus: Bus, make_bot: BotFactory, profile: str
+) -> None:
+    actor = variant(Awaiter, trace=[], gate=asyncio.Event())
+    bot = await make_bot(profile, [("cytu.be", "lounge")], actor)
+    binding = bot.channels.binding("cytu.be", "lounge")
+    assert binding is not None
+    for text in ("wait", "fail", "after"):
+        await bus.publish(chat(profile, text))
+    await wait_until(lambda: len(actor.trace) == 1, what="the first handler waiting")
+    assert binding.counters.events_handled == 0  # counted when the handler ends
+    actor.gate.set()
+    await wait_until(lambda: len(actor.trace) == 6, what="all three lines handled")
+
+    assert [(step, text) for step, text, _ in actor.trace] == [
+        ("start", "wait"),
+        ("end", "wait"),
+        ("start", "fail"),
+        ("end", "fail"),
+        ("start", "after"),
+        ("end", "after"),
+    ]
+    # the event's correlation ID before and after the handler's await, never another's
+    ids = [correlation for _, _, correlation in actor.trace]
+    assert ids[0::2] == ids[1::2]
+    assert None not in ids
+    assert len(set(ids)) == 3
+    await wait_until(lambda: binding.counters.events_handled == 2, what="two lines counted")
+    assert binding.counters.events_received == 3
+    assert bot.health().actors[LOUNGE].restarts == 1
+    assert current_correlation() is None

@@ -13,6 +13,7 @@ import pytest
 
 from kryten_actors import Bot, ChannelActor, ChatMessageEvent, on
 from kryten_actors.bot import router as router_module
+from kryten_actors.bot.delivery import EventDelivery
 from kryten_actors.bot.router import RouterActor, RouterStats, RoutingTable
 from kryten_actors.observability.instrumentation import NoInstrumentation
 from kryten_actors.protocol.subjects import scheme_for
@@ -155,6 +156,28 @@ def test_the_parse_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         router.route_frame(f"cytube.events.cytu.be.room{i}.chatMsg", b"{}", None)
     assert len(router._parsed) <= 8
     assert router.stats.foreign_channel == 20
+
+
+def test_the_delivery_built_inline_has_every_field_of_event_delivery() -> None:
+    """The router builds ``EventDelivery`` field by field (no ``__init__`` frame): a field
+    added to the class must be set there too."""
+    offered: list[Any] = []
+
+    class Sink:
+        path = "/sink"
+
+        def offer(self, message: object, room_only: bool = False) -> bool:
+            offered.append(message)
+            return False
+
+    router = _bare_router(on_unknown_channel=lambda *_: Sink())
+    subject, body = chat("seed", "hi", channel="elsewhere")
+    assert router.route_frame(subject, body, None) is None
+    (delivery,) = offered
+    assert type(delivery) is EventDelivery
+    expected = EventDelivery(subject, body, None, "chatmsg", delivery.enqueued_at)
+    for name in EventDelivery.__slots__:
+        assert getattr(delivery, name) == getattr(expected, name), name
 
 
 def _bare_router(

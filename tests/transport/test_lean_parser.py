@@ -86,10 +86,15 @@ async def test_routed_frames_reach_the_handler_in_order(client: LeanClient) -> N
 
     client._process_ping = ping  # type: ignore[method-assign]
     stream, expected = traffic()
+    msgs, nbytes = client.stats["in_msgs"], client.stats["in_bytes"]
     await client._ps.parse(stream)
     assert routed.seen == expected
     assert pings == [1]
     assert client._ps.buf == bytearray()
+    assert all(type(data) is bytes for _, data, _ in routed.seen)
+    # counted as nats-py counts them (once per read on the lean path)
+    assert client.stats["in_msgs"] - msgs == len(expected)
+    assert client.stats["in_bytes"] - nbytes == sum(len(data) for _, data, _ in expected)
 
 
 @settings(max_examples=40, deadline=None)
