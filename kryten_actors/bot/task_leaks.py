@@ -60,23 +60,22 @@ class TaskLeakDetector:
         self._warned: set[str] = set()
         self.leaks = 0
         """Handler runs that left at least one task of their own running."""
-
-    @property
-    def active(self) -> bool:
-        """True while installed on a loop."""
-        return self._loop is not None
+        self.active = False
+        """True while installed on a loop (a plain attribute: read once per event)."""
 
     def install(self, loop: asyncio.AbstractEventLoop) -> bool:
         """Install on ``loop`` when it runs in debug mode and has no other task factory."""
         if self._loop is not None or not loop.get_debug() or loop.get_task_factory() is not None:
             return False
         self._loop = loop
+        self.active = True
         loop.set_task_factory(self._create)  # type: ignore[arg-type]  # typeshed is stricter
         return True
 
     def uninstall(self) -> None:
         """Give the loop back its default task factory."""
         loop, self._loop = self._loop, None
+        self.active = False
         if loop is not None and loop.get_task_factory() == self._create:
             loop.set_task_factory(None)
 
