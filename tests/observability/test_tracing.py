@@ -214,6 +214,22 @@ async def test_unusable_correlation_id_gets_a_fresh_trace(
     assert first.trace_id != second.trace_id
 
 
+async def test_headers_without_a_valid_traceparent_leave_the_correlation_trace(
+    make_instrumentation: MakeInstrumentation, otlp_receiver: OtlpHttpReceiver
+) -> None:
+    instr = make_instrumentation()
+    with _process(instr, headers={"Kryten-Source": "bridge"}):
+        pass
+    with _process(instr, headers={"traceparent": "00-garbage"}):
+        pass
+    await instr.flush()
+    for span in otlp_receiver.store.spans:
+        assert span.parent_span_id == ""
+        assert span.trace_id == uuid.UUID(CID).hex
+        assert not span.span.links
+        assert set(span.attributes) == PROCESS_KEYS  # the trace ID says the correlation ID
+
+
 async def test_process_span_is_a_root_even_inside_another_span(
     make_instrumentation: MakeInstrumentation, otlp_receiver: OtlpHttpReceiver
 ) -> None:
