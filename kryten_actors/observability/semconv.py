@@ -105,16 +105,19 @@ def _generic_template(subject: str, last: str) -> str:
     return ".".join([*tokens[:-2], "{channel}", last])
 
 
+# built once: a sampled event's span name costs a prefix test, not two string builds
+_ROBOT_PROCESS: Final = f"{OPERATION_PROCESS} {_ROBOT_EVENTS}{{channel}}.{{event}}"
+_SEED_PROCESS: Final = f"{OPERATION_PROCESS} {_SEED_EVENTS}{{domain}}.{{channel}}.{{event}}"
+
+
 def process_span_name(subject: str) -> str:
     """``process {template}`` for an event subject, e.g.
     ``process kryten.events.cytube.{channel}.{event}``."""
     if subject.startswith(_ROBOT_EVENTS):
-        template = _ROBOT_EVENTS + "{channel}.{event}"
-    elif subject.startswith(_SEED_EVENTS):
-        template = _SEED_EVENTS + "{domain}.{channel}.{event}"
-    else:
-        template = _generic_template(subject, "{event}")
-    return f"{OPERATION_PROCESS} {template}"
+        return _ROBOT_PROCESS
+    if subject.startswith(_SEED_EVENTS):
+        return _SEED_PROCESS
+    return f"{OPERATION_PROCESS} {_generic_template(subject, '{event}')}"
 
 
 def send_span_name(subject: str) -> str:
