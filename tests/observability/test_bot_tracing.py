@@ -201,14 +201,13 @@ async def test_event_becomes_trace_with_process_and_send_spans(
         "messaging.system": "nats",
         "messaging.destination.name": subject,
         "messaging.operation.type": "process",
+        "messaging.message.id": CID,
         "cytube.channel": CHANNEL,
         "cytube.domain": DOMAIN,
         "cytube.event": "chatMsg",
     }
-    # the actor is not an attribute: its path is /root/{cytube.domain}:{cytube.channel};
-    # nor is the correlation ID: the trace ID is that UUID
+    # the actor is not an attribute: its path is /root/{cytube.domain}:{cytube.channel}
     assert "kryten.actor" not in attrs
-    assert "messaging.message.id" not in attrs
     assert actor_path == f"/root/{attrs['cytube.domain']}:{attrs['cytube.channel']}"
     assert attrs["kryten.mailbox.wait_ms"] >= 0.0
     assert process.span.status.code != Status.STATUS_CODE_ERROR
@@ -242,7 +241,7 @@ async def test_event_becomes_trace_with_process_and_send_spans(
     failing = failed["process"]
     assert failing.span.status.code == Status.STATUS_CODE_ERROR
     assert "handler exploded on purpose" in failing.span.status.message
-    assert failing.trace_id == uuid.UUID(FAILING_CID).hex
+    assert failing.attributes["messaging.message.id"] == FAILING_CID
     assert failing.attributes["error.type"] == "Boom"
     [exception] = [e for e in failing.span.events if e.name == "exception"]
     exc_attrs = attributes(exception.attributes)
