@@ -247,7 +247,7 @@ def table(results: Mapping[str, Mapping[str, float]]) -> str:
     labels = {
         "parse": "read + parse (lean parser, no-op handler)",
         "route": "route (subject cache, table, delivery, tell)",
-        "dispatch": "mailbox, dispatcher, `_handle`, handler, counters",
+        "dispatch": "mailbox, dispatcher, `start_event`, handler, counters",
         "full": "typed decode",
     }
     previous = dict.fromkeys(counts, 0.0)
