@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from kryten_actors import Bot, ChannelActor
+from kryten_actors import Bot, ChannelActor, KrytenTimeoutError
+from kryten_actors.errors import BridgeUnavailable
 from tests.e2e.conftest import Person, Stack
 from tests.polling import wait_until
 
@@ -95,3 +96,28 @@ async def test_a_leading_slash_is_shown_not_run(stack: Stack, watcher: Person) -
             what="the /kick line shown as text",
         )
     assert not any("kick" in record for record in watcher.seen)
+
+
+async def test_a_line_for_a_channel_no_bridge_serves_fails_and_reaches_no_channel(
+    stack: Stack, watcher: Person
+) -> None:
+    """kryten-robot executes only commands naming its own channel (a `say` naming another
+    is neither run nor answered), so a bot's line for an unserved channel fails — it
+    never lands in the channel the bridge does serve."""
+    lost, after = f"nobody hears {tag()}", f"after {tag()}"
+    unserved = stack.config(
+        channels=[{"domain": stack.domain, "channel": "nobridgehere"}], command_timeout=2.0
+    )
+    async with Bot(unserved, actor=Quiet) as bot:
+        with pytest.raises((KrytenTimeoutError, BridgeUnavailable)):
+            await bot.channel(stack.domain, "nobridgehere").send_chat(lost)
+    async with Bot(stack.config(), actor=Quiet) as bot:
+        await bot.channel(stack.domain, stack.channel).send_chat(after)
+        # CyTube shows a channel's lines in order: once the later one is seen, the
+        # earlier one would have been too
+        await watcher.wait_for(
+            lambda: any(m.endswith(after) for m in watcher.chat_texts()),
+            within=10,
+            what="the line sent to the served channel",
+        )
+    assert not any(lost in m for m in watcher.chat_texts())
