@@ -200,20 +200,20 @@ class _FrameParser(nats_parser.Parser):
         end = start + needed
         if end + 2 > len(buf):
             return -1  # the payload is still on its way
-        raw_subject = bytes(args[0])
+        raw_subject = args[0]
         nc = self.nc
         handler = self.routes.get(sid)
         if handler is None:
-            reply = bytes(args[2]) if arity == 4 else b""
-            hdr = bytes(buf[start : start + header_size]) if headered else b""
-            payload = bytes(buf[start + header_size : end])
+            reply = args[2] if arity == 4 else b""
+            hdr = buf[start : start + header_size] if headered else b""
+            payload = buf[start + header_size : end]
             await nc._process_msg(sid, raw_subject, reply, payload, hdr)
             return end + 2
         subject = self._subjects.get(raw_subject) or self._subject(raw_subject)
         headers = None
         if headered:
-            headers = await nc._process_headers(bytes(buf[start : start + header_size]))
-        payload = bytes(buf[start + header_size : end])
+            headers = await nc._process_headers(buf[start : start + header_size])
+        payload = buf[start + header_size : end]
         stats = nc.stats
         stats["in_msgs"] += 1
         stats["in_bytes"] += len(payload)
@@ -232,7 +232,7 @@ class _FrameParser(nats_parser.Parser):
             if len(buf) - pos >= nats_parser.MAX_CONTROL_LINE_SIZE:
                 raise ProtocolError("nats: unknown protocol")
             return -1
-        line = bytes(buf[pos : eol + 2])
+        line = buf[pos : eol + 2]
         nc = self.nc
         if nats_parser.OK_RE.match(line):
             pass
