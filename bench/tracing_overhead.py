@@ -34,7 +34,16 @@ NAME = "tracing_overhead"
 CHANNELS = 100
 CAPACITY = 1000
 OVERFLOW = "block"
-SETTINGS: dict[str, float | None] = {"off": None, "0 %": 0.0, "1 %": 0.01, "100 %": 1.0}
+SETTINGS: dict[str, float | None] = {
+    "off": None,
+    "0 %": 0.0,
+    "1 %": 0.01,
+    "100 %": 1.0,
+    "1 %, span worker": 0.01,
+    "100 %, span worker": 1.0,
+}
+"""Each setting's sample ratio (None: tracing off); "span worker" settings build and export
+spans in the worker process (``tracing.span_worker``), whose CPU is added to the bot's."""
 # Its sampled 56 bits (the last 14 hex digits) are 1: sampled at any ratio above 0.
 _SAMPLED_CID = "00000000-0000-4000-8000-000000000001"
 
@@ -95,6 +104,7 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
                     "enabled": True,
                     "endpoint": f"http://127.0.0.1:{port}",
                     "sample_ratio": ratio,
+                    "span_worker": spec["tracing"].endswith("span worker"),
                 }
             }
         )
@@ -103,7 +113,11 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         options["instrumentation"] = instrumentation
         try:
             warm = await _warm_up(instrumentation, ratio)
+            worker_before = _worker_cpu(instrumentation)
             result = await _measure(spec, options, settle=instrumentation.flush)
+            worker_us = (_worker_cpu(instrumentation) - worker_before) / result["received"] * 1e6
+            result["worker_cpu_us_per_event"] = worker_us
+            result["cpu_us_per_event"] += worker_us
         finally:
             await instrumentation.shutdown()
         sink.stop()
@@ -113,6 +127,12 @@ async def run_case(spec: dict[str, Any]) -> dict[str, Any]:
         "spans": exported["spans"] - warm,
         "exports": exported["requests"] - warm,
     }
+
+
+def _worker_cpu(instrumentation: Instrumentation) -> float:
+    """CPU seconds the span worker reported at its last flush (0 without a worker)."""
+    relay = getattr(instrumentation, "_relay", None)
+    return 0.0 if relay is None else float(relay.worker_cpu_seconds)
 
 
 async def _warm_up(instrumentation: Instrumentation, ratio: float) -> int:
@@ -167,12 +187,14 @@ def summarize(results: list[dict[str, Any]]) -> str:
         cpu_over = _paired_overheads(results, name, "cpu_us_per_event")
         rate_over = [100 / (1 + x / 100) - 100 for x in _paired_overheads(results, name, "rate")]
         spans = [r["spans"] for r in runs if "spans" in r]
+        worker = [r["worker_cpu_us_per_event"] for r in runs if "worker_cpu_us_per_event" in r]
         expected = ratio * runs[0]["events"] if ratio is not None else None
         rows.append(
             [
                 name,
                 statistics.median(rates) if rates else None,
                 statistics.median(cpus) if cpus else None,
+                statistics.median(worker) if worker and "worker" in name else None,
                 statistics.median(cpu_over) if cpu_over else None,
                 f"{min(cpu_over):.1f} … {max(cpu_over):.1f}" if cpu_over else None,
                 statistics.median(rate_over) if rate_over else None,
@@ -197,6 +219,7 @@ def summarize(results: list[dict[str, Any]]) -> str:
             "tracing",
             "ev/s",
             "CPU µs/ev",
+            "… span worker",
             "overhead % (CPU)",
             "range",
             "overhead % (rate)",

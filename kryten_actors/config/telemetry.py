@@ -27,6 +27,13 @@ class TracingConfig(ConfigModel):
     ``sample_ratio`` is the fraction of new traces sampled. ``ui_url`` is the base URL of a
     trace viewer (Jaeger's UI, e.g. ``http://localhost:16686``): the health summary carries
     it, and the dashboard links each channel to its traces there.
+
+    ``span_worker`` moves the building and export of sampled spans out of the bot's
+    process: the bot records each sampled span as plain data and a worker process it
+    starts (and stops) builds it with the OpenTelemetry SDK and exports it over OTLP.
+    Off by default; worth it for busy bots (see docs/tracing.md, "What tracing costs").
+    It applies when kryten-actors makes its own tracer provider, not to an SDK provider
+    the application installed globally (its processors run where it put them).
     """
 
     enabled: bool = False
@@ -35,6 +42,7 @@ class TracingConfig(ConfigModel):
     protocol: TracingProtocol = "http/protobuf"
     sample_ratio: Fraction = 1.0
     ui_url: NonEmptyStr | None = None
+    span_worker: bool = False
 
     @field_validator("endpoint", "ui_url")
     @classmethod

@@ -34,7 +34,13 @@ from kryten_actors.observability.correlation import CorrelationIdGenerator
 from kryten_actors.observability.sampling import sampler_for
 from kryten_actors.observability.settings import TelemetrySettings
 
-__all__ = ["OwnedProvider", "build_meter_provider", "build_tracer_provider"]
+__all__ = [
+    "OwnedProvider",
+    "build_meter_provider",
+    "build_tracer_provider",
+    "resource_for",
+    "span_exporter_for",
+]
 
 P = TypeVar("P", TracerProvider, MeterProvider)
 
@@ -63,12 +69,12 @@ class _HashOnceResource(Resource):
         return self._hash
 
 
-def _resource(settings: TelemetrySettings) -> Resource:
+def resource_for(settings: TelemetrySettings) -> Resource:
     created = Resource.create({SERVICE_NAME: settings.service_name})
     return _HashOnceResource(created.attributes, created.schema_url)
 
 
-def _span_exporter(settings: TelemetrySettings) -> SpanExporter:
+def span_exporter_for(settings: TelemetrySettings) -> SpanExporter:
     if settings.traces_protocol == "grpc":
         # Imported on demand: grpc is slow to import and most deployments use HTTP.
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # noqa: PLC0415
@@ -101,11 +107,11 @@ def build_tracer_provider(settings: TelemetrySettings) -> OwnedProvider[TracerPr
         return OwnedProvider(installed, owned=False)
     provider = TracerProvider(
         sampler=sampler_for(settings.sampler),
-        resource=_resource(settings),
+        resource=resource_for(settings),
         id_generator=CorrelationIdGenerator(),
         shutdown_on_exit=False,
     )
-    provider.add_span_processor(BatchSpanProcessor(_span_exporter(settings)))
+    provider.add_span_processor(BatchSpanProcessor(span_exporter_for(settings)))
     return OwnedProvider(provider, owned=True)
 
 
@@ -118,6 +124,6 @@ def build_meter_provider(settings: TelemetrySettings) -> OwnedProvider[MeterProv
         _metric_exporter(settings), export_interval_millis=settings.metric_interval_ms
     )
     provider = MeterProvider(
-        metric_readers=[reader], resource=_resource(settings), shutdown_on_exit=False
+        metric_readers=[reader], resource=resource_for(settings), shutdown_on_exit=False
     )
     return OwnedProvider(provider, owned=True)

@@ -76,6 +76,7 @@ class TelemetrySettings:
     sampler: SamplerSpec
     channel_label: bool
     metric_interval_ms: int
+    span_worker: bool = False
 
     @property
     def any_enabled(self) -> bool:
@@ -210,4 +211,5 @@ def resolve_settings(config: KrytenConfig, env: Mapping[str, str]) -> TelemetryS
         sampler=_sampler(config, env) if tracing else SamplerSpec(),
         channel_label=config.metrics.channel_label,
         metric_interval_ms=_interval(env) if metrics else _DEFAULT_INTERVAL_MS,
+        span_worker=config.tracing.span_worker,
     )

@@ -39,7 +39,11 @@ from opentelemetry.trace import Link, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from kryten_actors.observability import semconv
-from kryten_actors.observability.correlation import root_trace_id, trace_id_from_correlation
+from kryten_actors.observability.correlation import (
+    CorrelationIdGenerator,
+    root_trace_id,
+    trace_id_from_correlation,
+)
 from kryten_actors.observability.instrumentation import (
     instrumentation_from_config,
 )
@@ -49,9 +53,11 @@ from kryten_actors.observability.providers import (
     build_meter_provider,
     build_tracer_provider,
 )
-from kryten_actors.observability.sampling import RandomBitsRatioSampler
+from kryten_actors.observability.relay_spans import RelayTracer
+from kryten_actors.observability.sampling import RandomBitsRatioSampler, sampler_for
 from kryten_actors.observability.scopes import NO_SCOPE, Report, SpanScope
 from kryten_actors.observability.settings import TelemetrySettings
+from kryten_actors.observability.span_relay import SpanRelay
 
 __all__ = ["OtelInstrumentation", "instrumentation_from_config"]
 
@@ -83,7 +89,13 @@ class OtelInstrumentation:
         self._metering: OwnedProvider[MeterProvider] | None = None
         self._metrics: BotMetrics | None = None
         self._root_bound: int | None = None
-        if settings.tracing:
+        self._relay: SpanRelay | None = None
+        if settings.tracing and settings.span_worker and not _sdk_installed():
+            sampler = sampler_for(settings.sampler)
+            self._relay = SpanRelay(settings)
+            self._tracer = RelayTracer(self._relay.submit, sampler, CorrelationIdGenerator())
+            self._root_bound = _ratio_bound(sampler)
+        elif settings.tracing:
             self._tracing = build_tracer_provider(settings)
             self._tracer = self._tracing.provider.get_tracer(semconv.INSTRUMENTATION_NAME)
             self._root_bound = _ratio_bound(self._tracing.provider.sampler)
@@ -297,6 +309,9 @@ class OtelInstrumentation:
     async def shutdown(self) -> None:
         """Flush, then shut down the providers this instrumentation created (idempotent)."""
         await self.flush()
+        if self._relay is not None:
+            await asyncio.to_thread(self._relay.shutdown, self._flush_ms / 1000)
+            self._relay = None
         if self._tracing is not None and self._tracing.owned:
             await asyncio.to_thread(self._tracing.provider.shutdown)
         if self._metering is not None and self._metering.owned:
@@ -309,11 +324,18 @@ class OtelInstrumentation:
 
     def _flushers(self) -> list[Callable[[int], bool]]:
         flushers: list[Callable[[int], bool]] = []
+        if self._relay is not None:
+            flushers.append(self._relay.flush)
         if self._tracing is not None:
             flushers.append(self._tracing.provider.force_flush)
         if self._metering is not None:
             flushers.append(self._metering.provider.force_flush)
         return flushers
+
+
+def _sdk_installed() -> bool:
+    """True when the application installed an SDK tracer provider globally."""
+    return isinstance(trace_api.get_tracer_provider(), TracerProvider)
 
 
 def _remote_parent(

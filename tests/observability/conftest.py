@@ -44,6 +44,7 @@ async def make_instrumentation(
         protocol: str = "http/protobuf",
         metrics: dict[str, Any] | None = None,
         tracing: bool = True,
+        span_worker: bool = False,
         **config: Any,
     ) -> OtelInstrumentation:
         cfg = KrytenConfig(
@@ -51,6 +52,7 @@ async def make_instrumentation(
                 "enabled": tracing,
                 "endpoint": endpoint or otlp_receiver.base_url,
                 "protocol": protocol,
+                "span_worker": span_worker,
             },
             metrics=metrics or {},
             **config,

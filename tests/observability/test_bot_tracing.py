@@ -130,7 +130,13 @@ async def bridge(nats_server: NatsServer, profile: str) -> AsyncIterator[FakeBri
 
 
 def traced_bot(
-    server: NatsServer, profile: str, endpoint: str, protocol: str, *, enabled: bool = True
+    server: NatsServer,
+    profile: str,
+    endpoint: str,
+    protocol: str,
+    *,
+    enabled: bool = True,
+    span_worker: bool = False,
 ) -> Bot:
     """A bot that builds its own instrumentation (``instrumentation_from_config``)."""
     return Bot(
@@ -142,7 +148,12 @@ def traced_bot(
             "shutdown_timeout": 5.0,
             "command_timeout": 5.0,
             "supervision": {"min_backoff": 0.01, "max_backoff": 0.05, "jitter": 0.0},
-            "tracing": {"enabled": enabled, "endpoint": endpoint, "protocol": protocol},
+            "tracing": {
+                "enabled": enabled,
+                "endpoint": endpoint,
+                "protocol": protocol,
+                "span_worker": span_worker,
+            },
             # start-up probes would add traces of their own to the ones asserted here
             "bridge": {"probe_on_start": False},
         },
@@ -169,10 +180,17 @@ def spans_of_trace(store: OtlpStore, trace_id: str) -> dict[str, ReceivedSpan]:
     return found
 
 
+@pytest.mark.parametrize("span_worker", [False, True], ids=["in-process", "span-worker"])
 async def test_event_becomes_trace_with_process_and_send_spans(
-    nats_server: NatsServer, otlp_receiver: OtlpHttpReceiver, bridge: FakeBridgeEnd, profile: str
+    nats_server: NatsServer,
+    otlp_receiver: OtlpHttpReceiver,
+    bridge: FakeBridgeEnd,
+    profile: str,
+    span_worker: bool,
 ) -> None:
-    bot = traced_bot(nats_server, profile, otlp_receiver.base_url, "http/protobuf")
+    bot = traced_bot(
+        nats_server, profile, otlp_receiver.base_url, "http/protobuf", span_worker=span_worker
+    )
     async with bot:
         subject = await bridge.publish_chat("hello", CID)
         command = await bridge.next_command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -18,11 +19,21 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from kryten_actors.config import KrytenConfig
 from kryten_actors.observability.instrumentation import Instrumentation, NoInstrumentation
+from kryten_actors.observability.providers import resource_for
 from kryten_actors.observability.sampling import RandomBitsRatioSampler
 from kryten_actors.observability.settings import resolve_settings
 from kryten_actors.observability.tracing import OtelInstrumentation, instrumentation_from_config
 from tests.observability.conftest import MakeInstrumentation
 from tests.observability.otlp_receiver import OtlpGrpcReceiver, OtlpHttpReceiver
+
+
+@pytest.fixture(params=[False, True], ids=["in-process", "span-worker"])
+def make_instrumentation(
+    request: pytest.FixtureRequest, make_instrumentation: MakeInstrumentation
+) -> MakeInstrumentation:
+    """Every test here runs twice: spans built in the bot, and in the span worker."""
+    return functools.partial(make_instrumentation, span_worker=request.param)
+
 
 CID = "5f0c6a1e-8d2b-4c3f-9a7e-1b2c3d4e5f60"
 SUBJECT = "kryten.events.cytube.lounge.chatmsg"
@@ -331,10 +342,12 @@ def installed_provider(monkeypatch: pytest.MonkeyPatch) -> Iterator[InMemorySpan
     provider.shutdown()
 
 
+@pytest.mark.parametrize("span_worker", [False, True], ids=["in-process", "span-worker"])
 async def test_an_installed_tracer_provider_is_used_and_left_running(
-    installed_provider: InMemorySpanExporter,
+    installed_provider: InMemorySpanExporter, span_worker: bool
 ) -> None:
-    cfg = KrytenConfig(tracing={"enabled": True})
+    # tracing.span_worker does not apply: the application's processors run where it put them
+    cfg = KrytenConfig(tracing={"enabled": True, "span_worker": span_worker})
     instr = instrumentation_from_config(cfg, env={})
     with _process(instr):
         pass
@@ -415,7 +428,7 @@ async def test_spans_share_one_resource_that_hashes_like_the_sdks(
     assert first.resource == second.resource
     assert first.resource["service.name"] == "hash-once"
     assert otlp_receiver.store.paths == ["/v1/traces"]
-    provider = instr._tracing.provider  # type: ignore[union-attr]
-    plain = Resource(provider.resource.attributes, provider.resource.schema_url)
-    assert provider.resource == plain
-    assert hash(provider.resource) == hash(plain) == hash(provider.resource)
+    resource = resource_for(instr.settings)  # what the provider (or the span worker) has
+    plain = Resource(resource.attributes, resource.schema_url)
+    assert resource == plain
+    assert hash(resource) == hash(plain) == hash(resource)
