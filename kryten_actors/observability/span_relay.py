@@ -268,13 +268,15 @@ class SpanRelay:
         answers = process.stdout
         assert answers is not None
         for line in answers:
-            parts = line.split()
-            if len(parts) != 3 or parts[0] == b"":
-                continue
+            try:
+                token, ok, cpu = line.split()
+                answered, cpu_seconds = int(token), float(cpu)
+            except ValueError:
+                continue  # not an answer (something printed before the worker took fd 1)
             with self._wake:
-                self._flush_answered = max(self._flush_answered, int(parts[0]))
-                self._flush_ok = parts[1] == b"1"
-                self.worker_cpu_seconds = float(parts[2])
+                self._flush_answered = max(self._flush_answered, answered)
+                self._flush_ok = ok == b"1"
+                self.worker_cpu_seconds = cpu_seconds
                 self._wake.notify_all()
         with self._wake:  # the worker is gone: no flush waits for it any longer
             if not self._closing:

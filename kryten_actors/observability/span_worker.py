@@ -94,7 +94,10 @@ def _read(stream: IO[bytes]) -> Any:
     head = stream.read(4)
     if len(head) < 4:
         return None
-    body = stream.read(int.from_bytes(head, "big"))
+    size = int.from_bytes(head, "big")
+    body = stream.read(size)
+    if len(body) < size:
+        return None  # the bot died mid-frame: as good as the end of the pipe
     return marshal.loads(body)  # noqa: S302 -- written by our parent process only
 
 

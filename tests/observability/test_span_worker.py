@@ -127,6 +127,28 @@ async def test_a_value_that_is_not_plain_data_is_dropped_not_the_span(
     assert relay.dropped == 0
 
 
+async def test_start_as_current_span_and_add_link_work_on_the_relay_tracer(
+    relay_for: type[SpanRelay], otlp_receiver: OtlpHttpReceiver
+) -> None:
+    relay = relay_for()
+    tracer = _tracer(relay)
+    with tracer.start_as_current_span("outer") as outer:
+        inner = tracer.start_span("inner")
+        inner.add_link(outer.get_span_context(), {"why": "test"})
+        inner.add_link(trace_api.INVALID_SPAN_CONTEXT)  # ignored, as by the SDK
+        inner.end()
+        with pytest.raises(ValueError, match="inside"), tracer.start_as_current_span("failing"):
+            raise ValueError("raised inside")
+    assert relay.flush()
+    spans = {span.name: span for span in otlp_receiver.store.spans}
+    assert spans["inner"].parent_span_id == spans["outer"].span_id
+    assert spans["failing"].parent_span_id == spans["outer"].span_id
+    [link] = spans["inner"].span.links
+    assert link.span_id.hex() == spans["outer"].span_id
+    assert spans["failing"].span.status.code == Status.STATUS_CODE_ERROR
+    assert [event.name for event in spans["failing"].span.events] == ["exception"]
+
+
 async def test_spans_beyond_the_queue_are_dropped_and_counted(
     relay_for: type[SpanRelay], otlp_receiver: OtlpHttpReceiver
 ) -> None:
@@ -160,6 +182,33 @@ async def test_a_worker_that_dies_is_replaced(
     assert relay.flush()
     assert relay.worker_pid not in {None, first}
     assert sorted(span.name for span in otlp_receiver.store.spans) == ["after", "before"]
+
+
+async def test_a_worker_that_dies_again_soon_is_not_restarted_and_its_spans_are_counted(
+    relay_for: type[SpanRelay], otlp_receiver: OtlpHttpReceiver
+) -> None:
+    relay = relay_for(restart_after=600.0)  # started less than 600 s ago: no new one
+    tracer = _tracer(relay)
+    first = relay.worker_pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    await wait_until(lambda: relay.worker_pid is None, within=10, what="the worker to die")
+    tracer.start_span("lost").end()
+    assert not relay.flush()
+    assert relay.dropped == 1
+    assert otlp_receiver.store.spans == []
+
+
+async def test_a_worker_that_cannot_start_drops_and_counts_every_span(
+    relay_for: type[SpanRelay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    relay = relay_for()
+    assert relay.worker_pid is None
+    tracer = _tracer(relay)
+    tracer.start_span("nowhere to go").end()
+    assert not relay.flush(timeout_millis=5_000)
+    await wait_until(lambda: relay.dropped == 1, within=10, what="the span to be counted")
 
 
 async def test_the_worker_ignores_ctrl_c_and_exits_when_shut_down(
