@@ -1,8 +1,10 @@
 """The bot's end of the span worker: batches of span records down a pipe to a process.
 
 :class:`SpanRelay` starts ``python -m kryten_actors.observability.span_worker`` (a plain
-subprocess, not ``multiprocessing``: nothing of the bot's ``__main__`` runs again there),
-sends it the telemetry settings, then batches of :data:`SpanRecord`. Frames on the
+subprocess, not ``multiprocessing``: nothing of the bot's ``__main__`` runs again there)
+when the first sampled span ends — an instrumentation that never samples one starts no
+thread and no process — and sends it the telemetry settings, then batches of
+:data:`SpanRecord`. Frames on the
 worker's stdin are a 4-byte big-endian length and a ``marshal`` body (only ints,
 strings, floats, bools, None, tuples, lists and dicts cross: attribute values of any
 other type are dropped and counted). The worker answers flush requests on its stdout.
@@ -22,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import marshal
-import os
 import subprocess
 import sys
 import threading
@@ -78,11 +79,8 @@ class SpanRelay:
         """CPU time the current worker reported at its last flush answer."""
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
-        self._started_at = 0.0
-        self._start_worker()
-        self._writer = threading.Thread(target=self._write_loop, name="kryten-span-relay")
-        self._writer.daemon = True
-        self._writer.start()
+        self._writer: threading.Thread | None = None
+        self._started_at: float | None = None  # when the last worker was started
 
     @property
     def worker_pid(self) -> int | None:
@@ -99,7 +97,9 @@ class SpanRelay:
                 self._count_dropped(1)
                 return
             pending.append(record)
-            if len(pending) == 1 or len(pending) >= self._batch_size:
+            if self._writer is None:
+                self._start_writer()
+            elif len(pending) == 1 or len(pending) >= self._batch_size:
                 self._wake.notify()
 
     def flush(self, timeout_millis: int = 30_000) -> bool:
@@ -107,12 +107,14 @@ class SpanRelay:
         batch processor flushed); False on timeout or a lost worker."""
         deadline = time.monotonic() + timeout_millis / 1000
         with self._wake:
+            if self._writer is None:
+                return True  # no span was ever submitted: nothing to export
             self._flush_asked += 1
             token = self._flush_asked
             self._wake.notify_all()
             while self._flush_answered < token:
                 left = deadline - time.monotonic()
-                if left <= 0 or self._process is None:
+                if left <= 0:
                     return False
                 self._wake.wait(left)
             return self._flush_ok
@@ -122,7 +124,9 @@ class SpanRelay:
         with self._wake:
             self._closing = True
             self._wake.notify_all()
-        self._writer.join(timeout)
+            writer = self._writer
+        if writer is not None:
+            writer.join(timeout)
         process = self._process
         if process is not None:
             try:
@@ -140,6 +144,14 @@ class SpanRelay:
             logger.warning("span relay: %d span(s) were dropped in all", self.dropped)
 
     # --- the writer thread -------------------------------------------------------------
+    def _start_writer(self) -> None:
+        """Start the writer (with the lock held): it starts the worker when it first
+        has something to send, so an instrumentation that never samples a span starts
+        neither."""
+        self._writer = threading.Thread(target=self._write_loop, name="kryten-span-relay")
+        self._writer.daemon = True
+        self._writer.start()
+
     def _write_loop(self) -> None:
         try:
             self._send_until_closed()
@@ -211,14 +223,16 @@ class SpanRelay:
     def _live_worker(self) -> subprocess.Popen[bytes] | None:
         """The running worker; a new one if it exited (at most once per ``restart_after``)."""
         process = self._process
-        if process is None or process.poll() is not None:
-            if time.monotonic() - self._started_at < self._restart_after:
-                return None
+        if process is not None and process.poll() is None:
+            return process
+        started = self._started_at
+        if started is not None and time.monotonic() - started < self._restart_after:
+            return None
+        if process is not None:
             logger.error("span worker exited (code %s); starting another", _code(process))
             _close_pipes(process)
-            self._start_worker()
-            process = self._process
-        return process
+        self._start_worker()
+        return self._process
 
     def _write(self, data: bytes, process: subprocess.Popen[bytes] | None = None) -> bool:
         process = process or self._live_worker()
@@ -247,15 +261,15 @@ class SpanRelay:
                 [sys.executable, "-m", _WORKER],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
-                env=os.environ.copy(),
             )
         except OSError:
             logger.exception("span worker could not be started; spans are dropped")
             self._process = None
             return
         assert process.stdin is not None
-        process.stdin.write(frame(("settings", asdict(self._settings))))
-        process.stdin.flush()
+        with contextlib.suppress(OSError):  # a worker dead already: the next write says so
+            process.stdin.write(frame(("settings", asdict(self._settings))))
+            process.stdin.flush()
         self._process = process
         assert process.stdout is not None
         self._reader = threading.Thread(

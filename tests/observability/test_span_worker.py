@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,6 +150,14 @@ async def test_start_as_current_span_and_add_link_work_on_the_relay_tracer(
     assert [event.name for event in spans["failing"].span.events] == ["exception"]
 
 
+async def test_nothing_starts_until_a_span_is_sampled(relay_for: type[SpanRelay]) -> None:
+    before = set(threading.enumerate())
+    relay = relay_for()
+    assert relay.flush()  # nothing to export
+    assert relay.worker_pid is None
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("kryten-")]
+
+
 async def test_spans_beyond_the_queue_are_dropped_and_counted(
     relay_for: type[SpanRelay], otlp_receiver: OtlpHttpReceiver
 ) -> None:
@@ -189,6 +198,8 @@ async def test_a_worker_that_dies_again_soon_is_not_restarted_and_its_spans_are_
 ) -> None:
     relay = relay_for(restart_after=600.0)  # started less than 600 s ago: no new one
     tracer = _tracer(relay)
+    tracer.start_span("exported").end()
+    assert relay.flush()
     first = relay.worker_pid
     assert first is not None
     os.kill(first, signal.SIGKILL)
@@ -196,7 +207,7 @@ async def test_a_worker_that_dies_again_soon_is_not_restarted_and_its_spans_are_
     tracer.start_span("lost").end()
     assert not relay.flush()
     assert relay.dropped == 1
-    assert otlp_receiver.store.spans == []
+    assert [span.name for span in otlp_receiver.store.spans] == ["exported"]
 
 
 async def test_a_worker_that_cannot_start_drops_and_counts_every_span(
@@ -247,6 +258,7 @@ async def test_the_worker_exits_with_the_bot_and_has_no_secret_on_its_command_li
             from kryten_actors.observability.span_relay import SpanRelay
             config = KrytenConfig(tracing={{"enabled": True, "endpoint": {base!r}}})
             relay = SpanRelay(resolve_settings(config, env={{}}))
+            relay.submit(("a span", 1, 1, 1, None, 1, 2, {{}}, [], [], None))
             assert relay.flush()
             print(relay.worker_pid, flush=True)
             sys.stdin.readline()
