@@ -4,10 +4,10 @@
 subprocess, not ``multiprocessing``: nothing of the bot's ``__main__`` runs again there)
 when the first sampled span ends — an instrumentation that never samples one starts no
 thread and no process — and sends it the telemetry settings, then batches of
-:data:`SpanRecord`. Frames on the
-worker's stdin are a 4-byte big-endian length and a ``marshal`` body (only ints,
-strings, floats, bools, None, tuples, lists and dicts cross: attribute values of any
-other type are dropped and counted). The worker answers flush requests on its stdout.
+:data:`SpanRecord`. Frames on the worker's stdin are a 4-byte big-endian length and a
+``marshal`` body (only ints, strings, floats, bools, None, tuples, lists and dicts
+cross: an attribute value of any other type is dropped with a warning, as the SDK drops
+it). The worker answers flush requests on its stdout.
 
 Threads, both stopped by :meth:`SpanRelay.shutdown`: a writer that sends a batch when
 ``batch_size`` records wait, ``delay`` seconds after the first of a partial batch, or
@@ -107,8 +107,11 @@ class SpanRelay:
         batch processor flushed); False on timeout or a lost worker."""
         deadline = time.monotonic() + timeout_millis / 1000
         with self._wake:
-            if self._writer is None:
-                return True  # no span was ever submitted: nothing to export
+            writer = self._writer
+            if writer is None or not writer.is_alive():
+                # never started (no span was ever submitted) or shut down: nothing more
+                # will be sent, so done if nothing waits
+                return not self._pending
             self._flush_asked += 1
             token = self._flush_asked
             self._wake.notify_all()

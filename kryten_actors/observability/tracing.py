@@ -75,6 +75,9 @@ class OtelInstrumentation:
 
     Holds its own tracer and meter providers (or uses the SDK providers the
     application installed globally; see :mod:`~kryten_actors.observability.providers`).
+    With ``span_worker`` (and no SDK provider installed) its tracer is a
+    :class:`~kryten_actors.observability.relay_spans.RelayTracer`: sampled spans are
+    built and exported by a worker process (:mod:`~kryten_actors.observability.span_relay`).
     ``flush()`` exports everything buffered, whatever the batch delay; ``shutdown()``
     flushes and then shuts down the providers it created. Both block a worker thread,
     not the event loop, for at most ``flush_timeout`` seconds per provider.
