@@ -41,7 +41,13 @@ _log = logging.getLogger("kryten_actors.runtime")
 
 DEFAULT_QUANTUM = 64
 """Messages one cell may process per turn before the next ready cell gets its turn."""
-_YIELD_AFTER = 256  # messages handled inline before the dispatcher lets the loop run
+_YIELD_AFTER = 0.005
+"""Seconds of handling inline, in one pass over the ready cells, before the dispatcher
+lets the event loop run (I/O, timers, other tasks). Measured on the real path: yielding
+every 256 messages instead let a backlog's socket reads run ahead of the handlers, so
+~45 events waited per channel at 100 channels (older, colder in the cache) and the
+drain cost ~10 % more CPU per event; every ~5 ms keeps the queues short."""
+_CHECK_EVERY = 64  # messages between two looks at the time
 
 
 class Dispatcher:
@@ -127,7 +133,8 @@ class Dispatcher:
         me = asyncio.current_task()
         now = self.clock.now
         stamp = now()  # idle_since of cells this pass leaves idle (one clock read a pass)
-        done = 0
+        done = 0  # messages since the time was last looked at
+        since = time.perf_counter()  # CPU-bound work since: real time, whatever the clock
         try:
             while not self._closed:
                 if not ready:
@@ -136,6 +143,7 @@ class Dispatcher:
                     wakeup = self._wakeup = loop.create_future()
                     await wakeup
                     stamp = now()
+                    since = time.perf_counter()
                     continue
                 cell = ready.popleft()
                 self.turns += 1
@@ -149,10 +157,12 @@ class Dispatcher:
                 if not cell._queued:  # queued again (messages left): not idle
                     cell.idle_since = stamp
                 done += outcome
-                if done >= _YIELD_AFTER:
+                if done >= _CHECK_EVERY:
                     done = 0
-                    await asyncio.sleep(0)  # let I/O and other tasks run between turns
-                    stamp = now()
+                    if time.perf_counter() - since >= _YIELD_AFTER:
+                        await asyncio.sleep(0)  # let I/O and other tasks run between turns
+                        stamp = now()
+                        since = time.perf_counter()
         finally:
             if self._task is me:
                 self._task = None
