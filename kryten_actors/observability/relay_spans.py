@@ -40,6 +40,16 @@ _NO_LINKS: Final[Sequence[Link]] = ()
 _SAMPLE: Final = Decision.RECORD_AND_SAMPLE
 
 
+def _copied(attributes: types.Attributes) -> dict[str, types.AnyValue]:
+    """A copy of ``attributes`` whose list values are tuples: a list the caller changes
+    later does not change the span (the SDK copies sequences the same way)."""
+    if not attributes:
+        return {}
+    return {
+        key: tuple(value) if isinstance(value, list) else value for key, value in attributes.items()
+    }
+
+
 def _context_data(context: SpanContext) -> tuple[int, int, bool, int, tuple[tuple[str, str], ...]]:
     return (
         context.trace_id,
@@ -91,7 +101,7 @@ class RelaySpan(trace_api.Span):
         self._kind = kind
         self._attributes = attributes
         self._links: list[tuple[Any, ...]] = [
-            (*_context_data(link.context), dict(link.attributes or {}))
+            (*_context_data(link.context), _copied(link.attributes))
             for link in links
             if link.context.is_valid
         ]
@@ -121,22 +131,22 @@ class RelaySpan(trace_api.Span):
 
     def set_attributes(self, attributes: Mapping[str, types.AnyValue]) -> None:
         if self._end is None:
-            self._attributes.update(attributes)
+            self._attributes.update(_copied(attributes))
 
     def set_attribute(self, key: str, value: types.AnyValue) -> None:
         if self._end is None:
-            self._attributes[key] = value
+            self._attributes[key] = tuple(value) if isinstance(value, list) else value
 
     def add_event(
         self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
     ) -> None:
         if self._end is None:
             when = timestamp if timestamp is not None else time.time_ns()
-            self._events.append((name, dict(attributes or {}), when))
+            self._events.append((name, _copied(attributes), when))
 
     def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
         if self._end is None and context.is_valid:
-            self._links.append((*_context_data(context), dict(attributes or {})))
+            self._links.append((*_context_data(context), _copied(attributes)))
 
     def update_name(self, name: str) -> None:
         if self._end is None:
@@ -246,7 +256,7 @@ class RelayTracer(trace_api.Tracer):
         )
         if decision.decision is Decision.DROP:
             return trace_api.NonRecordingSpan(span_context)
-        recorded = dict(decision.attributes or {})
+        recorded = _copied(decision.attributes)
         return RelaySpan(
             self._sink,
             name=name,

@@ -89,7 +89,9 @@ async def test_the_span_api_in_a_handler_reaches_the_export(
         assert isinstance(span, RelaySpan)
         assert span.is_recording()
         span.set_attribute("bot.answer", 42)
-        span.set_attributes({"bot.mood": "fine", "bot.scores": [1, 2]})
+        scores = [1, 2]
+        span.set_attributes({"bot.mood": "fine", "bot.scores": scores})
+        scores.append(3)  # after the call: not in the span, as with the SDK
         span.add_event("thought", {"about": "tea"})
         span.update_name("process greeting")
         span.set_status(StatusCode.OK)
