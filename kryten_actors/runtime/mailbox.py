@@ -55,8 +55,7 @@ ACCEPTED: Final[Any] = _Accepted()
 
 # Shared by every empty mailbox so an idle actor holds no deque block (~700 bytes).
 # Never mutated: put() swaps in a private deque before appending.
-_IDLE: Final[deque[Any]] = deque(maxlen=0)
-IDLE_QUEUE: Final = _IDLE
+IDLE_QUEUE: Final[deque[Any]] = deque(maxlen=0)
 """The shared queue of every empty mailbox (the inline puts must not append to it)."""
 
 
@@ -101,7 +100,7 @@ class Mailbox:
             raise KrytenValidationError(f"mailbox max_bytes must be at least 1, got {max_bytes}")
         self.max_bytes = max_bytes
         self.nbytes = 0
-        self._queue: deque[Any] = _IDLE
+        self._queue: deque[Any] = IDLE_QUEUE
         self._room_waiters: deque[asyncio.Future[None]] | None = None
         self.capacity = capacity
         self.policy = OverflowPolicy(policy)
@@ -155,7 +154,7 @@ class Mailbox:
                 return self._overflow(item, by_bytes=True)
             self.nbytes += size
         if len(queue) < self.capacity:
-            if queue is _IDLE:
+            if queue is IDLE_QUEUE:
                 queue = self._queue = deque()
             queue.append(item)
             if len(queue) > self.high_water:  # noqa: PLR1730 -- max() is slower on this hot path
@@ -225,7 +224,7 @@ class Mailbox:
         """Put ``items`` (taken, not processed) back at the front, in order."""
         if not items:
             return
-        if self._queue is _IDLE:
+        if self._queue is IDLE_QUEUE:
             self._queue = deque()
         self._queue.extendleft(reversed(items))
         if self.max_bytes is not None:
@@ -234,7 +233,7 @@ class Mailbox:
     def take_all(self) -> list[Any]:
         """Remove and return every queued message, oldest first, and wake all waiters."""
         items = list(self._queue)
-        self._queue = _IDLE
+        self._queue = IDLE_QUEUE
         self.nbytes = 0
         self.wake_all()
         return items
@@ -242,7 +241,7 @@ class Mailbox:
     def release(self) -> None:
         """Give back the queue's memory if it is empty (called when the actor goes idle)."""
         if not self._queue:
-            self._queue = _IDLE
+            self._queue = IDLE_QUEUE
 
     async def wait_for_room(self, item: Any = None) -> None:
         """Wait until :meth:`put` would not overflow — would accept ``item``, when given —
