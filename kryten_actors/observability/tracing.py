@@ -93,15 +93,17 @@ class OtelInstrumentation:
         self._metrics: BotMetrics | None = None
         self._root_bound: int | None = None
         self._relay: SpanRelay | None = None
-        if settings.tracing and settings.span_worker and not _sdk_installed():
-            sampler = sampler_for(settings.sampler)
-            self._relay = SpanRelay(settings)
-            self._tracer = RelayTracer(self._relay.submit, sampler, CorrelationIdGenerator())
+        if settings.tracing:
+            sampler: Sampler
+            if settings.span_worker and not _sdk_installed():
+                sampler = sampler_for(settings.sampler)
+                self._relay = SpanRelay(settings)
+                self._tracer = RelayTracer(self._relay.submit, sampler, CorrelationIdGenerator())
+            else:
+                self._tracing = build_tracer_provider(settings)
+                self._tracer = self._tracing.provider.get_tracer(semconv.INSTRUMENTATION_NAME)
+                sampler = self._tracing.provider.sampler
             self._root_bound = _ratio_bound(sampler)
-        elif settings.tracing:
-            self._tracing = build_tracer_provider(settings)
-            self._tracer = self._tracing.provider.get_tracer(semconv.INSTRUMENTATION_NAME)
-            self._root_bound = _ratio_bound(self._tracing.provider.sampler)
         if settings.metrics:
             self._metering = build_meter_provider(settings)
             meter = self._metering.provider.get_meter(semconv.INSTRUMENTATION_NAME)
