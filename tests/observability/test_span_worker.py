@@ -71,6 +71,16 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+async def _kill_worker(relay: SpanRelay) -> int:
+    """SIGKILL the relay's worker and wait until it is reaped; its process ID."""
+    pid = relay.worker_pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    # Until every thread of the worker is gone it may still read: wait until it is reaped.
+    await wait_until(lambda: relay.worker_pid is None, within=10, what="the worker to die")
+    return pid
+
+
 async def test_the_span_api_in_a_handler_reaches_the_export(
     make_instrumentation: MakeInstrumentation, otlp_receiver: OtlpHttpReceiver
 ) -> None:
@@ -184,11 +194,7 @@ async def test_a_worker_that_dies_is_replaced(
     tracer = _tracer(relay)
     tracer.start_span("before").end()
     assert relay.flush()
-    first = relay.worker_pid
-    assert first is not None
-    os.kill(first, signal.SIGKILL)
-    # Until every thread of the worker is gone it may still read: wait until it is reaped.
-    await wait_until(lambda: relay.worker_pid is None, within=10, what="the worker to die")
+    first = await _kill_worker(relay)
     tracer.start_span("after").end()
     assert relay.flush()
     assert relay.worker_pid not in {None, first}
@@ -202,10 +208,7 @@ async def test_a_worker_that_dies_again_soon_is_not_restarted_and_its_spans_are_
     tracer = _tracer(relay)
     tracer.start_span("exported").end()
     assert relay.flush()
-    first = relay.worker_pid
-    assert first is not None
-    os.kill(first, signal.SIGKILL)
-    await wait_until(lambda: relay.worker_pid is None, within=10, what="the worker to die")
+    await _kill_worker(relay)
     tracer.start_span("lost").end()
     assert not relay.flush()
     assert relay.dropped == 1
