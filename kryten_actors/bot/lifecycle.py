@@ -132,8 +132,10 @@ class BridgeMonitor:
             self._wake.clear()
             while self._queued:
                 await self._spread.wait()  # never two hanging probes ending together
-                finished = self._spread.started()
-                await self._probes.spawn(self._probe(self._queued.popleft(), finished))
+                if not self._queued:
+                    break  # stop() emptied the queue while this waited (its cancel comes next)
+                binding = self._queued.popleft()
+                await self._probes.spawn(self._probe(binding, self._spread.started()))
 
     # --- incoming lifecycle ----------------------------------------------------------------
     async def _on_message(self, message: InboundMessage) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from kryten_actors.bot.binding import ChannelBinding
 from kryten_actors.bot.lifecycle import BridgeMonitor
 from kryten_actors.bot.probe_spread import ProbeSpread
@@ -124,4 +126,27 @@ async def test_probes_a_bridge_answers_run_back_to_back_without_waiting() -> Non
         finally:
             await monitor.stop()
     assert _pings(transport) == list(CHANNELS)
+    await transport.close()
+
+
+@pytest.mark.parametrize("turns", range(6))
+async def test_stopping_while_the_next_probe_waits_for_the_gate_leaves_no_error(
+    turns: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    transport = MemoryTransport()
+    await transport.connect()
+    clock = VirtualClock()
+    bindings = [binding(transport=transport, channel=ch, bridge=PROBING) for ch in CHANNELS]
+    monitor = _monitor(transport, clock, bindings, timeout=3600.0)
+    await monitor.start()
+    await wait_until(lambda: _pings(transport) == ["lounge"], what="the first probe")
+    # The gate opens and the monitor stops 0-5 loop turns later. One of those lands
+    # where the prober's wake-up is scheduled but has not run when stop() empties the
+    # queue: the prober then took from an empty deque (IndexError, logged by aiojobs).
+    clock.advance(monitor._spread.spread)
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    await monitor.stop()
+    assert _pings(transport) in (["lounge"], ["lounge", "den"])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
     await transport.close()
