@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         HealthStatus,
         HealthSummary,
         KrytenClient,
+        TracingHealth,
         on,
     )
     from kryten_actors.bot.binding import ChannelBinding
@@ -143,6 +144,7 @@ _EXPORTS: Final[dict[str, tuple[str, ...]]] = {
         "HealthStatus",
         "HealthSummary",
         "KrytenClient",
+        "TracingHealth",
         "on",
     ),
     "kryten_actors.bot.binding": ("ChannelBinding",),
@@ -355,6 +357,7 @@ __all__ = [  # noqa: RUF022 - plain sorted order, which a test checks
     "SupervisionConfig",
     "TlsConfig",
     "TracingConfig",
+    "TracingHealth",
     "UserCountEvent",
     "UserJoinEvent",
     "UserLeaveEvent",

@@ -10,6 +10,7 @@ from kryten_actors.bot.health import (
     ChannelInfo,
     HealthStatus,
     HealthSummary,
+    TracingHealth,
 )
 
 __all__ = [
@@ -22,5 +23,6 @@ __all__ = [
     "HealthStatus",
     "HealthSummary",
     "KrytenClient",
+    "TracingHealth",
     "on",
 ]

@@ -18,6 +18,7 @@ from kryten_actors.runtime import ActorState, ActorStats
 
 if TYPE_CHECKING:
     from kryten_actors.bot.binding import ChannelBinding
+    from kryten_actors.observability.instrumentation import Instrumentation
 
 __all__ = [
     "NO_ACTOR",
@@ -28,10 +29,12 @@ __all__ = [
     "DegradedChannel",
     "HealthStatus",
     "HealthSummary",
+    "TracingHealth",
     "channel_row",
     "degraded_reason",
     "package_version",
     "seed_state",
+    "tracing_health",
 ]
 
 NO_ACTOR: Final = "inactive"
@@ -74,6 +77,33 @@ class ActorHealth(BaseModel):
     latency_p99: float | None = None
 
 
+class TracingHealth(BaseModel):
+    """How the bot's sampled spans are exported, and how many never were.
+
+    ``mode`` is ``in_process``, ``span_worker`` (``tracing.span_worker``) or
+    ``application`` (the application's own SDK provider, whose losses are not counted
+    here). ``spans_lost`` is the sum of ``lost``, by reason: ``queue_full`` (export
+    could not keep up), ``export_failed`` (the exporter gave a batch up: the collector
+    is down or refused it) and, with the span worker, ``worker_lost``, ``unencodable``
+    and ``after_shutdown``. Losing spans never makes the bot unhealthy.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: str
+    spans_lost: int
+    lost: dict[str, int]
+
+
+def tracing_health(instrumentation: Instrumentation) -> TracingHealth | None:
+    """The ``tracing`` section of a bot's health (None with tracing off)."""
+    status = instrumentation.tracing_status()
+    if status is None:
+        return None
+    lost = dict(status.lost)
+    return TracingHealth(mode=status.mode, spans_lost=sum(lost.values()), lost=lost)
+
+
 class BotVitals(BaseModel):
     """What both health answers say about the bot as a whole.
 
@@ -86,7 +116,8 @@ class BotVitals(BaseModel):
     the end of its handlers. ``delivery`` is set with ``delivery: jetstream`` only: the
     stream, the acks, the shard members. ``chat_commands`` counts the chat command lines
     of every channel by outcome (``run``, ``failed``, ``refused``, ``invalid``,
-    ``ignored``; see :mod:`~kryten_actors.bot.chat.dispatch`).
+    ``ignored``; see :mod:`~kryten_actors.bot.chat.dispatch`). ``tracing`` is set with
+    tracing on: how spans are exported and how many were lost (:class:`TracingHealth`).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -107,6 +138,7 @@ class BotVitals(BaseModel):
     router: dict[str, int]
     delivery: DeliveryHealth | None = None
     chat_commands: dict[str, int] = {}
+    tracing: TracingHealth | None = None
 
 
 class HealthStatus(BotVitals):

@@ -27,6 +27,7 @@ from kryten_actors.bot.health import (
     degraded_reason,
     package_version,
     seed_state,
+    tracing_health,
 )
 from kryten_actors.bot.health_delivery import delivery_health
 from kryten_actors.bot.letters import channel_of
@@ -234,6 +235,7 @@ class HealthReporter:
             "dead_letters": dict(bot.system.dead_letters.counts),
             "router": dataclasses.asdict(bot.router_stats),
             "delivery": delivery_health(bot.jetstream, full=full),
+            "tracing": tracing_health(bot.instrumentation),
         }
 
     def _send_and_route_errors(self) -> int:

@@ -14,12 +14,29 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from kryten_actors.config import KrytenConfig
 
-__all__ = ["Instrumentation", "NoInstrumentation", "instrumentation_from_config"]
+__all__ = ["Instrumentation", "NoInstrumentation", "TracingStatus", "instrumentation_from_config"]
+
+
+@dataclass(frozen=True, slots=True)
+class TracingStatus:
+    """How sampled spans leave the bot, and how many were lost on the way.
+
+    ``mode``: ``in_process`` (the SDK's batch processor in the bot), ``span_worker``
+    (``tracing.span_worker``), or ``application`` (the SDK provider the application
+    installed: its processors are its own, so nothing is counted here). ``lost``:
+    spans never exported, by reason (``queue_full``: the export could not keep up;
+    ``export_failed``: the exporter gave a batch up; with the span worker also
+    ``worker_lost``, ``unencodable`` and ``after_shutdown``).
+    """
+
+    mode: str
+    lost: Mapping[str, int]
 
 
 class Instrumentation(Protocol):
@@ -92,6 +109,10 @@ class Instrumentation(Protocol):
         """
         ...
 
+    def tracing_status(self) -> TracingStatus | None:
+        """How spans are exported and what was lost (None with tracing off)."""
+        ...
+
     async def flush(self) -> None:
         """Export everything buffered (called on shutdown)."""
         ...
@@ -135,6 +156,9 @@ class NoInstrumentation:
 
     def bind_mailbox_depth(self, depths: Callable[[], Mapping[str, int]]) -> None:
         del depths
+
+    def tracing_status(self) -> TracingStatus | None:
+        return None
 
     async def flush(self) -> None:
         return None

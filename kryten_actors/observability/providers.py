@@ -27,12 +27,13 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExporter, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import SpanExporter
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 from kryten_actors.observability.correlation import CorrelationIdGenerator
 from kryten_actors.observability.sampling import sampler_for
 from kryten_actors.observability.settings import TelemetrySettings
+from kryten_actors.observability.span_losses import CountingBatchSpanProcessor, SpanLosses
 
 __all__ = [
     "OwnedProvider",
@@ -47,10 +48,12 @@ P = TypeVar("P", TracerProvider, MeterProvider)
 
 @dataclass(frozen=True, slots=True)
 class OwnedProvider(Generic[P]):
-    """A provider and whether kryten-actors created it (and so must shut it down)."""
+    """A provider, whether kryten-actors created it (and so must shut it down), and, for
+    a tracer provider it created, the spans its export lost."""
 
     provider: P
     owned: bool
+    losses: SpanLosses | None = None
 
 
 class _HashOnceResource(Resource):
@@ -111,8 +114,9 @@ def build_tracer_provider(settings: TelemetrySettings) -> OwnedProvider[TracerPr
         id_generator=CorrelationIdGenerator(),
         shutdown_on_exit=False,
     )
-    provider.add_span_processor(BatchSpanProcessor(span_exporter_for(settings)))
-    return OwnedProvider(provider, owned=True)
+    losses = SpanLosses()
+    provider.add_span_processor(CountingBatchSpanProcessor(span_exporter_for(settings), losses))
+    return OwnedProvider(provider, owned=True, losses=losses)
 
 
 def build_meter_provider(settings: TelemetrySettings) -> OwnedProvider[MeterProvider]:

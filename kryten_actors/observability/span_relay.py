@@ -16,7 +16,8 @@ when a sampled span ends — only appends to a list under a lock. More than
 ``max_queue`` records waiting (the worker cannot keep up, or died) are dropped and
 counted, like the SDK's batch processor does. A worker that dies is started again at
 the next batch (at most once per ``restart_after`` seconds); the batch it lost is
-counted as dropped.
+counted as dropped. :meth:`SpanRelay.losses` adds what the workers reported losing
+themselves (their export queue full, their exporter failing) to the relay's own.
 """
 
 from __future__ import annotations
@@ -33,12 +34,17 @@ from typing import Any, Final
 
 from kryten_actors.observability.relay_spans import SpanRecord
 from kryten_actors.observability.settings import TelemetrySettings
+from kryten_actors.observability.span_losses import EXPORT_FAILED, QUEUE_FULL, merged
 
-__all__ = ["SpanRelay", "frame"]
+__all__ = ["AFTER_SHUTDOWN", "UNENCODABLE", "WORKER_LOST", "SpanRelay", "frame"]
 
 logger = logging.getLogger(__name__)
 
 _WORKER: Final = "kryten_actors.observability.span_worker"
+# Reasons the relay itself loses a span (besides QUEUE_FULL, its own queue):
+UNENCODABLE: Final = "unencodable"  # a record marshal cannot write, attributes aside
+WORKER_LOST: Final = "worker_lost"  # no worker took the batch (died, cannot start)
+AFTER_SHUTDOWN: Final = "after_shutdown"  # ended after the relay was shut down
 
 
 def frame(message: Any) -> bytes:
@@ -73,14 +79,30 @@ class SpanRelay:
         self._flush_answered = 0
         self._flush_ok = True
         self._closing = False
-        self.dropped = 0
-        """Span records never handed to a worker (queue full, unencodable, worker lost)."""
+        self._dropped: dict[str, int] = {}  # by reason: never handed to a worker
+        self._worker_losses: list[tuple[int, int]] = []  # per worker: (queue full, failed)
         self.worker_cpu_seconds = 0.0
         """CPU time the current worker reported at its last flush answer."""
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
         self._writer: threading.Thread | None = None
         self._started_at: float | None = None  # when the last worker was started
+
+    @property
+    def dropped(self) -> int:
+        """Span records never handed to a worker (queue full, unencodable, worker lost)."""
+        with self._lock:
+            return sum(self._dropped.values())
+
+    def losses(self) -> dict[str, int]:
+        """Spans lost by reason: the relay's own and what its workers reported (a
+        worker reports after each batch in which they changed, and at each flush)."""
+        with self._lock:
+            workers = {
+                QUEUE_FULL: sum(full for full, _ in self._worker_losses),
+                EXPORT_FAILED: sum(failed for _, failed in self._worker_losses),
+            }
+            return {k: v for k, v in merged(self._dropped, workers).items() if v}
 
     @property
     def worker_pid(self) -> int | None:
@@ -94,7 +116,10 @@ class SpanRelay:
         with self._lock:
             pending = self._pending
             if len(pending) >= self._max_queue or self._closing:
-                self._count_dropped(1)
+                if self._closing:
+                    self._count_dropped(1, AFTER_SHUTDOWN, "the relay was shut down")
+                else:
+                    self._count_dropped(1, QUEUE_FULL, "the queue is full")
                 return
             pending.append(record)
             if self._writer is None:
@@ -143,8 +168,8 @@ class SpanRelay:
         if self._reader is not None:
             self._reader.join(timeout)
         _close_pipes(process)
-        if self.dropped:
-            logger.warning("span relay: %d span(s) were dropped in all", self.dropped)
+        if lost := self.losses():
+            logger.warning("span relay: spans lost in all, by reason: %s", lost)
 
     # --- the writer thread -------------------------------------------------------------
     def _start_writer(self) -> None:
@@ -204,12 +229,14 @@ class SpanRelay:
             logger.warning("span attributes whose values are not plain data were dropped")
             plain = [record for record in map(_plain, batch) if _encodable(record)]
             with self._lock:
-                self._count_dropped(len(batch) - len(plain), "a span record is not plain data")
+                self._count_dropped(
+                    len(batch) - len(plain), UNENCODABLE, "a span record is not plain data"
+                )
             batch = plain
             data = frame(("spans", plain))
         if not self._write(data):
             with self._lock:
-                self._count_dropped(len(batch), "the span worker is gone")
+                self._count_dropped(len(batch), WORKER_LOST, "the span worker is gone")
 
     def _send_flush(self, token: int) -> None:
         process = self._live_worker()
@@ -284,16 +311,27 @@ class SpanRelay:
     def _read_answers(self, process: subprocess.Popen[bytes]) -> None:
         answers = process.stdout
         assert answers is not None
+        with self._lock:  # this worker's own slot: a worker's counts start at zero
+            slot = len(self._worker_losses)
+            self._worker_losses.append((0, 0))
         for line in answers:
             try:
-                token, ok, cpu = line.split()
+                fields = line.split()
+                if fields[0] == b"losses":
+                    lost = int(fields[1]), int(fields[2])
+                    with self._lock:
+                        self._worker_losses[slot] = lost
+                    continue
+                token, ok, cpu, full, failed = fields
                 answered, cpu_seconds = int(token), float(cpu)
-            except ValueError:
+                lost = int(full), int(failed)
+            except (ValueError, IndexError):
                 continue  # not an answer (something printed before the worker took fd 1)
             with self._wake:
                 self._flush_answered = max(self._flush_answered, answered)
                 self._flush_ok = ok == b"1"
                 self.worker_cpu_seconds = cpu_seconds
+                self._worker_losses[slot] = lost
                 self._wake.notify_all()
         with self._wake:  # the worker is gone: no flush waits for it any longer
             if not self._closing:
@@ -306,12 +344,15 @@ class SpanRelay:
                 self._flush_ok = False
                 self._wake.notify_all()
 
-    def _count_dropped(self, count: int, why: str = "the queue is full") -> None:
+    def _count_dropped(self, count: int, reason: str, why: str) -> None:
+        """Count ``count`` records lost for ``reason`` (with the lock held; the first
+        loss of each reason is logged with ``why``)."""
         if count <= 0:
             return
-        if not self.dropped:
+        dropped = self._dropped
+        if reason not in dropped:
             logger.warning("span relay dropped %d span(s): %s (counted from now on)", count, why)
-        self.dropped += count
+        dropped[reason] = dropped.get(reason, 0) + count
 
 
 def _encodable(value: Any) -> bool:

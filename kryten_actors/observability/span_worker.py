@@ -8,7 +8,10 @@ span with the IDs, parent, times, attributes, events, links and status the bot g
 and goes to an SDK ``BatchSpanProcessor`` with the OTLP exporter the settings name —
 the same resource, exporter and environment (``OTEL_EXPORTER_OTLP_HEADERS`` and the
 rest) as in-process export. A flush is answered on stdout with
-``{token} {1|0} {cpu seconds}``. End of stdin means: export everything, then exit.
+``{token} {1|0} {cpu seconds} {queue_full} {export_failed}``: the last two are the
+spans this worker lost so far (see :mod:`~kryten_actors.observability.span_losses`),
+also reported as ``losses {queue_full} {export_failed}`` after a batch of records
+whenever they changed. End of stdin means: export everything, then exit.
 
 It ignores SIGINT and SIGTERM: a Ctrl-C or a service manager's stop reaches the whole
 process group, and the bot — which flushes and then closes the pipe — decides when the
@@ -28,7 +31,6 @@ from typing import IO, Any, Final
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -37,6 +39,12 @@ from opentelemetry.trace.span import TraceState
 from kryten_actors.observability import semconv
 from kryten_actors.observability.providers import resource_for, span_exporter_for
 from kryten_actors.observability.settings import SamplerSpec, TelemetrySettings
+from kryten_actors.observability.span_losses import (
+    EXPORT_FAILED,
+    QUEUE_FULL,
+    CountingBatchSpanProcessor,
+    SpanLosses,
+)
 
 __all__ = ["main", "replay"]
 
@@ -124,8 +132,10 @@ def main() -> int:
         id_generator=ids,
         shutdown_on_exit=False,
     )
-    provider.add_span_processor(BatchSpanProcessor(span_exporter_for(settings)))
+    losses = SpanLosses()
+    provider.add_span_processor(CountingBatchSpanProcessor(span_exporter_for(settings), losses))
     tracer = provider.get_tracer(semconv.INSTRUMENTATION_NAME)
+    reported = _lost(losses)
     try:
         while (message := _read(stdin)) is not None:
             if message[0] == "spans":
@@ -134,13 +144,25 @@ def main() -> int:
                         replay(tracer, ids, record)
                     except Exception as error:  # noqa: BLE001 -- one bad record, not the rest
                         logger.warning("a span record was skipped: %r", error)
+                if (lost := _lost(losses)) != reported:
+                    reported = lost
+                    answers.write(f"losses {lost}\n".encode())
+                    answers.flush()
             elif message[0] == "flush":
                 ok = provider.force_flush(_FLUSH_MILLIS)
-                answers.write(f"{message[1]} {int(ok)} {time.process_time():.6f}\n".encode())
+                reported = _lost(losses)
+                line = f"{message[1]} {int(ok)} {time.process_time():.6f} {reported}\n"
+                answers.write(line.encode())
                 answers.flush()
     finally:
         provider.shutdown()
     return 0
+
+
+def _lost(losses: SpanLosses) -> str:
+    """``{queue_full} {export_failed}``: what the bot's relay reads from answers."""
+    counts = losses.counts()
+    return f"{counts.get(QUEUE_FULL, 0)} {counts.get(EXPORT_FAILED, 0)}"
 
 
 if __name__ == "__main__":

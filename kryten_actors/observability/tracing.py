@@ -45,6 +45,7 @@ from kryten_actors.observability.correlation import (
     trace_id_from_correlation,
 )
 from kryten_actors.observability.instrumentation import (
+    TracingStatus,
     instrumentation_from_config,
 )
 from kryten_actors.observability.metrics import BotMetrics, MailboxDepths
@@ -93,16 +94,24 @@ class OtelInstrumentation:
         self._metrics: BotMetrics | None = None
         self._root_bound: int | None = None
         self._relay: SpanRelay | None = None
+        # what tracing_status() answers with, kept after shutdown
+        self._tracing_status: Callable[[], TracingStatus] | None = None
         if settings.tracing:
             sampler: Sampler
             if settings.span_worker and not _sdk_installed():
                 sampler = sampler_for(settings.sampler)
-                self._relay = SpanRelay(settings)
-                self._tracer = RelayTracer(self._relay.submit, sampler, CorrelationIdGenerator())
+                relay = self._relay = SpanRelay(settings)
+                self._tracer = RelayTracer(relay.submit, sampler, CorrelationIdGenerator())
+                self._tracing_status = lambda: TracingStatus("span_worker", relay.losses())
             else:
                 self._tracing = build_tracer_provider(settings)
                 self._tracer = self._tracing.provider.get_tracer(semconv.INSTRUMENTATION_NAME)
                 sampler = self._tracing.provider.sampler
+                losses = self._tracing.losses
+                if losses is None:
+                    self._tracing_status = lambda: TracingStatus("application", {})
+                else:
+                    self._tracing_status = lambda: TracingStatus("in_process", losses.counts())
             self._root_bound = _ratio_bound(sampler)
         if settings.metrics:
             self._metering = build_meter_provider(settings)
@@ -304,6 +313,10 @@ class OtelInstrumentation:
         """
         if self._metrics is not None:
             self._metrics.bind_mailbox_depths(depths)
+
+    def tracing_status(self) -> TracingStatus | None:
+        """How spans are exported and what was lost (None with tracing off)."""
+        return None if self._tracing_status is None else self._tracing_status()
 
     # --- lifecycle ---------------------------------------------------------------------
     async def flush(self) -> None:

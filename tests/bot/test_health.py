@@ -116,6 +116,7 @@ async def test_a_failed_actor_and_a_down_bridge_make_the_bot_degraded(
 
     summary = bot.health_summary()
     assert not summary.healthy
+    assert summary.tracing is None  # tracing off
     assert summary.state == "connected"
     assert summary.lifecycle == "running"
     assert summary.channel_count == 4

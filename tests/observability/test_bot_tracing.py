@@ -20,7 +20,15 @@ from typing import Final
 import pytest
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
-from kryten_actors import Bot, ChannelActor, ChatMessageEvent, NatsConfig, RawEvent, on
+from kryten_actors import (
+    Bot,
+    ChannelActor,
+    ChatMessageEvent,
+    NatsConfig,
+    RawEvent,
+    TracingHealth,
+    on,
+)
 from kryten_actors.protocol.subjects import ROBOT_COMMAND_SUBJECT, scheme_for
 from kryten_actors.transport.base import InboundMessage, RetryPolicy
 from kryten_actors.transport.nats import NatsTransport
@@ -205,6 +213,9 @@ async def test_event_becomes_trace_with_process_and_send_spans(
         assert otlp_receiver.store.spans == []
     # Leaving `async with bot` force-flushed: every span is here without waiting.
     store = otlp_receiver.store
+    mode = "span_worker" if span_worker else "in_process"
+    assert bot.health().tracing == TracingHealth(mode=mode, spans_lost=0, lost={})
+    assert bot.health_summary().tracing == bot.health().tracing
 
     trace_id = uuid.UUID(CID).hex  # the UUID's 128 bits: its hex without dashes
     spans = spans_of_trace(store, trace_id)

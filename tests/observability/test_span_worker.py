@@ -179,6 +179,7 @@ async def test_spans_beyond_the_queue_are_dropped_and_counted(
     for number in range(5):
         tracer.start_span(f"span {number}").end()
     assert relay.dropped == 2
+    assert relay.losses() == {"queue_full": 2}
     assert relay.flush()
     assert sorted(span.name for span in otlp_receiver.store.spans) == [
         "span 0",
@@ -211,7 +212,7 @@ async def test_a_worker_that_dies_again_soon_is_not_restarted_and_its_spans_are_
     await _kill_worker(relay)
     tracer.start_span("lost").end()
     assert not relay.flush()
-    assert relay.dropped == 1
+    assert relay.losses() == {"worker_lost": 1}
     assert [span.name for span in otlp_receiver.store.spans] == ["exported"]
 
 
@@ -225,6 +226,7 @@ async def test_a_worker_that_cannot_start_drops_and_counts_every_span(
     tracer.start_span("nowhere to go").end()
     assert not relay.flush(timeout_millis=5_000)
     await wait_until(lambda: relay.dropped == 1, within=10, what="the span to be counted")
+    assert relay.losses() == {"worker_lost": 1}
 
 
 async def test_the_worker_ignores_ctrl_c_and_exits_when_shut_down(
@@ -285,3 +287,25 @@ async def test_the_worker_exits_with_the_bot_and_has_no_secret_on_its_command_li
     await bot.stdin.drain()
     assert await asyncio.wait_for(bot.wait(), 30) == 1
     await wait_until(lambda: not _alive(pid), within=30, what="the orphaned worker to exit")
+
+
+async def test_the_worker_reports_what_its_exporter_lost_without_a_flush(
+    relay_for: type[SpanRelay], otlp_receiver: OtlpHttpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The worker inherits the environment: its batch processor exports every span at once.
+    monkeypatch.setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1")
+    relay = SpanRelay(_settings(f"{otlp_receiver.base_url}/refuses"), delay=0.05)
+    try:
+        tracer = _tracer(relay)
+
+        def one_more_then_look() -> bool:
+            # The worker reports after a batch of records in which its count changed, so
+            # each look sends one more span behind the ones its exporter gave up.
+            tracer.start_span("refused").end()
+            return relay.losses().get("export_failed", 0) >= 1
+
+        await wait_until(one_more_then_look, within=30, what="the worker's report")
+        assert set(relay.losses()) == {"export_failed"}
+        assert not otlp_receiver.store.spans
+    finally:
+        relay.shutdown()

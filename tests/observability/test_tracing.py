@@ -18,7 +18,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from kryten_actors.config import KrytenConfig
-from kryten_actors.observability.instrumentation import Instrumentation, NoInstrumentation
+from kryten_actors.observability.instrumentation import (
+    Instrumentation,
+    NoInstrumentation,
+    TracingStatus,
+)
 from kryten_actors.observability.providers import resource_for
 from kryten_actors.observability.sampling import RandomBitsRatioSampler
 from kryten_actors.observability.settings import resolve_settings
@@ -351,6 +355,8 @@ async def test_an_installed_tracer_provider_is_used_and_left_running(
     instr = instrumentation_from_config(cfg, env={})
     with _process(instr):
         pass
+    # its processors are the application's: nothing is counted for them here
+    assert instr.tracing_status() == TracingStatus("application", {})
     await instr.shutdown()
     [span] = installed_provider.get_finished_spans()
     assert span.context.trace_id == uuid.UUID(CID).int
@@ -432,3 +438,27 @@ async def test_spans_share_one_resource_that_hashes_like_the_sdks(
     plain = Resource(resource.attributes, resource.schema_url)
     assert resource == plain
     assert hash(resource) == hash(plain) == hash(resource)
+
+
+async def test_spans_the_collector_refuses_are_counted_as_lost(
+    make_instrumentation: MakeInstrumentation, otlp_receiver: OtlpHttpReceiver
+) -> None:
+    refused = make_instrumentation(endpoint=f"{otlp_receiver.base_url}/refuses")  # 404s
+    mode = "span_worker" if refused.settings.span_worker else "in_process"
+    assert refused.tracing_status() == TracingStatus(mode, {})
+    for _ in range(3):
+        with _process(refused):
+            pass
+    await refused.flush()
+    assert refused.tracing_status() == TracingStatus(mode, {"export_failed": 3})
+    assert not otlp_receiver.store.spans
+    await refused.shutdown()  # what was counted stays readable after shutdown
+    assert refused.tracing_status() == TracingStatus(mode, {"export_failed": 3})
+
+
+def test_without_tracing_there_is_no_tracing_status(
+    make_instrumentation: MakeInstrumentation,
+) -> None:
+    assert NoInstrumentation().tracing_status() is None
+    metrics_only = make_instrumentation(tracing=False, metrics={"enabled": True})
+    assert metrics_only.tracing_status() is None
