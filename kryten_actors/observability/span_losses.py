@@ -6,7 +6,8 @@ is down or refuses it); both only log. :class:`CountingBatchSpanProcessor` is th
 processor with both counted in a :class:`SpanLosses`, by reason:
 
 - ``queue_full``: ended while the processor's queue was full (the SDK then drops its
-  oldest span, so one span is lost per such end);
+  oldest span, so one span is lost per such end; read as the span ends, so a batch the
+  exporter takes at that very instant can make it one too many);
 - ``export_failed``: in a batch the exporter did not export.
 
 The queue is the SDK's private ``BatchProcessor`` deque: on an SDK whose processor
@@ -31,6 +32,7 @@ __all__ = [
     "CountingBatchSpanProcessor",
     "CountingSpanExporter",
     "SpanLosses",
+    "merged",
 ]
 
 QUEUE_FULL: Final = "queue_full"
@@ -49,12 +51,6 @@ class SpanLosses:
         if count > 0:
             with self._lock:
                 self._counts[reason] = self._counts.get(reason, 0) + count
-
-    def set(self, reason: str, count: int) -> None:
-        """Take ``count`` as the total for ``reason`` (a worker's own running count)."""
-        with self._lock:
-            if count > 0:
-                self._counts[reason] = count
 
     def counts(self) -> dict[str, int]:
         """A copy of the counts by reason (reasons with none are absent)."""

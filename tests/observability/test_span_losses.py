@@ -16,6 +16,7 @@ from kryten_actors.observability.span_losses import (
     QUEUE_FULL,
     CountingBatchSpanProcessor,
     SpanLosses,
+    merged,
 )
 
 
@@ -98,13 +99,17 @@ def test_unsampled_spans_are_neither_queued_nor_counted() -> None:
     provider.shutdown()
 
 
-def test_losses_add_up_by_reason_and_a_worker_total_replaces() -> None:
+def test_losses_add_up_by_reason() -> None:
     losses = SpanLosses()
     losses.add(QUEUE_FULL)
     losses.add(QUEUE_FULL, 2)
     losses.add(EXPORT_FAILED, 0)  # nothing lost: no entry
-    losses.set(EXPORT_FAILED, 5)
-    losses.set(EXPORT_FAILED, 7)
+    assert losses.counts() == {QUEUE_FULL: 3}
+    losses.add(EXPORT_FAILED, 7)
     assert losses.counts() == {QUEUE_FULL: 3, EXPORT_FAILED: 7}
     assert losses.total == 10
     assert "queue_full" in repr(losses)
+    assert merged({QUEUE_FULL: 1}, {QUEUE_FULL: 2, EXPORT_FAILED: 3}) == {
+        QUEUE_FULL: 3,
+        EXPORT_FAILED: 3,
+    }
