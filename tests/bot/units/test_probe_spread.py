@@ -84,16 +84,22 @@ def _monitor(
     )
 
 
+async def _first_probe_unanswered(transport: MemoryTransport) -> tuple[VirtualClock, BridgeMonitor]:
+    """A started monitor probing ``CHANNELS``; no bridge answers, and the window outlasts
+    the test, so only the spread starts the next probe. Returns once the first started."""
+    clock = VirtualClock()
+    bindings = [binding(transport=transport, channel=ch, bridge=PROBING) for ch in CHANNELS]
+    monitor = _monitor(transport, clock, bindings, timeout=3600.0)
+    await monitor.start()
+    await wait_until(lambda: _pings(transport) == ["lounge"], what="the first probe")
+    return clock, monitor
+
+
 async def test_probes_no_bridge_answers_start_one_spread_apart() -> None:
     transport = MemoryTransport()
     await transport.connect()
-    clock = VirtualClock()
-    bindings = [binding(transport=transport, channel=ch, bridge=PROBING) for ch in CHANNELS]
-    # no bridge answers, and the window outlasts the test: only the spread starts the next
-    monitor = _monitor(transport, clock, bindings, timeout=3600.0)
-    await monitor.start()
+    clock, monitor = await _first_probe_unanswered(transport)
     try:
-        await wait_until(lambda: _pings(transport) == ["lounge"], what="the first probe")
         assert len(monitor._queued) == 2  # the others wait for the gate, not the window
         assert monitor._spread.spread == 3600.0 / 32
         clock.advance(monitor._spread.spread)
@@ -135,11 +141,7 @@ async def test_stopping_while_the_next_probe_waits_for_the_gate_leaves_no_error(
 ) -> None:
     transport = MemoryTransport()
     await transport.connect()
-    clock = VirtualClock()
-    bindings = [binding(transport=transport, channel=ch, bridge=PROBING) for ch in CHANNELS]
-    monitor = _monitor(transport, clock, bindings, timeout=3600.0)
-    await monitor.start()
-    await wait_until(lambda: _pings(transport) == ["lounge"], what="the first probe")
+    clock, monitor = await _first_probe_unanswered(transport)
     # The gate opens and the monitor stops 0-5 loop turns later. One of those lands
     # where the prober's wake-up is scheduled but has not run when stop() empties the
     # queue: the prober then took from an empty deque (IndexError, logged by aiojobs).
