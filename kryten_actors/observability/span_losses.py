@@ -98,10 +98,9 @@ class CountingBatchSpanProcessor(BatchSpanProcessor):
     def __init__(self, exporter: SpanExporter, losses: SpanLosses, **options: Any) -> None:
         super().__init__(CountingSpanExporter(exporter, losses), **options)
         self.losses = losses
-        self._kryten_queue = _sdk_queue(self)
 
     def on_end(self, span: ReadableSpan) -> None:
-        queue = self._kryten_queue
+        queue = _sdk_queue(self)  # looked up each time: the SDK owns it
         if (
             queue is not None
             and len(queue) == queue.maxlen
