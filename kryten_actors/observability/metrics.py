@@ -15,7 +15,10 @@ Instruments (names in :mod:`~kryten_actors.observability.semconv`):
   channel label);
 - ``kryten.actor.restarts`` — counter (``error.type``);
 - ``kryten.commands.sent`` / ``.failed`` — counters by ``cytube.command``;
-- ``kryten.publish.retries`` — counter of publish attempts after the first.
+- ``kryten.publish.retries`` — counter of publish attempts after the first;
+- ``kryten.spans.lost`` — counter of sampled spans never exported (``kryten.drop.reason``:
+  ``queue_full``, ``export_failed``, …), with tracing on; see
+  :mod:`~kryten_actors.observability.span_losses`.
 """
 
 from __future__ import annotations
@@ -26,10 +29,16 @@ from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from kryten_actors.observability import semconv
 
-__all__ = ["BotMetrics", "MailboxDepths"]
+__all__ = ["BotMetrics", "MailboxDepths", "SpanLossCounts"]
 
 MailboxDepths = Callable[[], Mapping[str, int]]
 """Returns the number of queued messages per actor path."""
+
+SpanLossCounts = Callable[[], Mapping[str, int]]
+"""Returns the sampled spans lost so far, by reason."""
+
+# reported even at zero, so the series exist before the first loss (alerts can use them)
+_ALWAYS_REPORTED = ("queue_full", "export_failed")
 
 _DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -40,6 +49,7 @@ class BotMetrics:
     def __init__(self, meter: Meter, *, channel_label: bool) -> None:
         self._channel_label = channel_label
         self._depths: MailboxDepths | None = None
+        self._span_losses: SpanLossCounts | None = None
         self._received = meter.create_counter(
             semconv.METRIC_EVENTS_RECEIVED, "{event}", "Events routed to a channel actor"
         )
@@ -72,6 +82,12 @@ class BotMetrics:
             [self._observe_depths],
             "{message}",
             "Messages waiting in actor mailboxes",
+        )
+        meter.create_observable_counter(
+            semconv.METRIC_SPANS_LOST,
+            [self._observe_span_losses],
+            "{span}",
+            "Sampled spans never exported",
         )
 
     def _attrs(self, key: str, value: str, channel: str | None) -> dict[str, str]:
@@ -119,6 +135,20 @@ class BotMetrics:
         (e.g. ``len()`` of mailboxes) and return quickly.
         """
         self._depths = depths
+
+    def bind_span_losses(self, losses: SpanLossCounts) -> None:
+        """Report ``losses()`` as the lost-spans counter (called on the reader's thread)."""
+        self._span_losses = losses
+
+    def _observe_span_losses(self, options: CallbackOptions) -> Iterable[Observation]:
+        del options
+        source = self._span_losses
+        if source is None:
+            return []
+        counts = dict.fromkeys(_ALWAYS_REPORTED, 0) | dict(source())
+        return [
+            Observation(n, {semconv.KRYTEN_DROP_REASON: reason}) for reason, n in counts.items()
+        ]
 
     def _observe_depths(self, options: CallbackOptions) -> Iterable[Observation]:
         del options

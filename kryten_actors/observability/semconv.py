@@ -40,6 +40,7 @@ __all__ = [
     "METRIC_MAILBOX_DEPTH",
     "METRIC_PUBLISH_RETRIES",
     "METRIC_RESTARTS",
+    "METRIC_SPANS_LOST",
     "NATS",
     "OPERATION_PROCESS",
     "OPERATION_SEND",
@@ -88,6 +89,7 @@ METRIC_RESTARTS: Final = "kryten.actor.restarts"
 METRIC_COMMANDS_SENT: Final = "kryten.commands.sent"
 METRIC_COMMANDS_FAILED: Final = "kryten.commands.failed"
 METRIC_PUBLISH_RETRIES: Final = "kryten.publish.retries"
+METRIC_SPANS_LOST: Final = "kryten.spans.lost"
 
 # --- subject templates ---------------------------------------------------------------
 # The same prefixes as kryten_actors.protocol.subjects; repeated here because the

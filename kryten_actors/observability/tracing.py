@@ -117,6 +117,9 @@ class OtelInstrumentation:
             self._metering = build_meter_provider(settings)
             meter = self._metering.provider.get_meter(semconv.INSTRUMENTATION_NAME)
             self._metrics = BotMetrics(meter, channel_label=settings.channel_label)
+            status = self._tracing_status
+            if status is not None and status().mode != "application":  # (counts nothing)
+                self._metrics.bind_span_losses(lambda: status().lost)
         self.counts_events = self._metrics is not None
         #: True when processing this event needs :meth:`process` (a span that will be
         #: sampled, or metrics); False lets the bot skip the scope. The Instrumentation

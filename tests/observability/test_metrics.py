@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
+from kryten_actors.config import KrytenConfig
+from kryten_actors.observability.settings import resolve_settings
+from kryten_actors.observability.tracing import OtelInstrumentation
 from tests.observability.conftest import MakeInstrumentation
 from tests.observability.otlp_receiver import OtlpGrpcReceiver, OtlpHttpReceiver, OtlpStore
 
@@ -121,3 +125,37 @@ async def test_spans_and_metrics_together_over_grpc(
     assert _points(store, "kryten.events.processed") == [
         ({"cytube.event": "chatMsg", "kryten.outcome": "ok"}, 1)
     ]
+
+
+@pytest.mark.parametrize("span_worker", [False, True], ids=["in-process", "span-worker"])
+async def test_spans_the_collector_refuses_are_a_metric(
+    otlp_receiver: OtlpHttpReceiver, span_worker: bool
+) -> None:
+    config = KrytenConfig(
+        tracing={"enabled": True, "endpoint": otlp_receiver.base_url, "span_worker": span_worker},
+        metrics={"enabled": True},
+    )
+    settings = resolve_settings(config, env={})
+    # spans go where the collector answers 404; metrics reach the receiver
+    refused = dataclasses.replace(settings, traces_endpoint=f"{otlp_receiver.base_url}/refuses")
+    instr = OtelInstrumentation(refused)
+    try:
+        for _ in range(3):
+            with _process(instr):
+                pass
+        await instr.flush()  # spans first, then metrics: the metric reads their losses
+        points = _points(otlp_receiver.store, "kryten.spans.lost")
+        lost = {attrs["kryten.drop.reason"]: n for attrs, n in points}
+        assert lost == {"queue_full": 0, "export_failed": 3}
+        assert otlp_receiver.store.spans == []
+    finally:
+        await instr.shutdown()
+
+
+async def test_without_tracing_no_span_losses_are_reported(
+    make_instrumentation: MakeInstrumentation, otlp_receiver: OtlpHttpReceiver
+) -> None:
+    instr = make_instrumentation(tracing=False, metrics={"enabled": True})
+    await _drive(instr)
+    assert otlp_receiver.store.wait_for_metric("kryten.events.received")
+    assert "kryten.spans.lost" not in {m.name for m in otlp_receiver.store.metrics}
