@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from opentelemetry.metrics import CallbackOptions, Meter, Observation
 
 from kryten_actors.observability import semconv
+from kryten_actors.observability.span_losses import EXPORT_FAILED, QUEUE_FULL
 
 __all__ = ["BotMetrics", "MailboxDepths", "SpanLossCounts"]
 
@@ -38,7 +39,7 @@ SpanLossCounts = Callable[[], Mapping[str, int]]
 """Returns the sampled spans lost so far, by reason."""
 
 # reported even at zero, so the series exist before the first loss (alerts can use them)
-_ALWAYS_REPORTED = ("queue_full", "export_failed")
+_ALWAYS_REPORTED = (QUEUE_FULL, EXPORT_FAILED)
 
 _DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
