@@ -34,7 +34,7 @@ from typing import Any, Final
 
 from kryten_actors.observability.relay_spans import SpanRecord
 from kryten_actors.observability.settings import TelemetrySettings
-from kryten_actors.observability.span_losses import EXPORT_FAILED, QUEUE_FULL, merged
+from kryten_actors.observability.span_losses import EXPORT_FAILED, QUEUE_FULL, SpanLosses, merged
 
 __all__ = ["AFTER_SHUTDOWN", "UNENCODABLE", "WORKER_LOST", "SpanRelay", "frame"]
 
@@ -79,7 +79,7 @@ class SpanRelay:
         self._flush_answered = 0
         self._flush_ok = True
         self._closing = False
-        self._dropped: dict[str, int] = {}  # by reason: never handed to a worker
+        self._dropped = SpanLosses()  # by reason: never handed to a worker
         self._worker_losses: list[tuple[int, int]] = []  # per worker: (queue full, failed)
         self.worker_cpu_seconds = 0.0
         """CPU time the current worker reported at its last flush answer."""
@@ -91,8 +91,7 @@ class SpanRelay:
     @property
     def dropped(self) -> int:
         """Span records never handed to a worker (queue full, unencodable, worker lost)."""
-        with self._lock:
-            return sum(self._dropped.values())
+        return self._dropped.total
 
     def losses(self) -> dict[str, int]:
         """Spans lost by reason: the relay's own and what its workers reported (a
@@ -102,7 +101,7 @@ class SpanRelay:
                 QUEUE_FULL: sum(full for full, _ in self._worker_losses),
                 EXPORT_FAILED: sum(failed for _, failed in self._worker_losses),
             }
-            return {k: v for k, v in merged(self._dropped, workers).items() if v}
+            return {k: v for k, v in merged(self._dropped.counts(), workers).items() if v}
 
     @property
     def worker_pid(self) -> int | None:
@@ -347,12 +346,9 @@ class SpanRelay:
     def _count_dropped(self, count: int, reason: str, why: str) -> None:
         """Count ``count`` records lost for ``reason`` (with the lock held; the first
         loss of each reason is logged with ``why``)."""
-        if count <= 0:
-            return
-        dropped = self._dropped
-        if reason not in dropped:
+        if count > 0 and reason not in self._dropped.counts():
             logger.warning("span relay dropped %d span(s): %s (counted from now on)", count, why)
-        dropped[reason] = dropped.get(reason, 0) + count
+        self._dropped.add(reason, count)
 
 
 def _encodable(value: Any) -> bool:
