@@ -94,32 +94,33 @@ class OtelInstrumentation:
         self._metrics: BotMetrics | None = None
         self._root_bound: int | None = None
         self._relay: SpanRelay | None = None
-        # what tracing_status() answers with, kept after shutdown
-        self._tracing_status: Callable[[], TracingStatus] | None = None
+        # what tracing_status() answers with (kept after shutdown): where spans are
+        # exported, and the lost-span counts, by reason, when this instance keeps them
+        self._span_mode: str | None = None
+        self._span_losses: Callable[[], Mapping[str, int]] | None = None
         if settings.tracing:
             sampler: Sampler
             if settings.span_worker and not _sdk_installed():
                 sampler = sampler_for(settings.sampler)
-                relay = self._relay = SpanRelay(settings)
-                self._tracer = RelayTracer(relay.submit, sampler, CorrelationIdGenerator())
-                self._tracing_status = lambda: TracingStatus("span_worker", relay.losses())
+                self._relay = SpanRelay(settings)
+                self._tracer = RelayTracer(self._relay.submit, sampler, CorrelationIdGenerator())
+                self._span_mode, self._span_losses = "span_worker", self._relay.losses
             else:
                 self._tracing = build_tracer_provider(settings)
                 self._tracer = self._tracing.provider.get_tracer(semconv.INSTRUMENTATION_NAME)
                 sampler = self._tracing.provider.sampler
                 losses = self._tracing.losses
-                if losses is None:
-                    self._tracing_status = lambda: TracingStatus("application", {})
+                if losses is None:  # the application's provider: its losses are its own
+                    self._span_mode = "application"
                 else:
-                    self._tracing_status = lambda: TracingStatus("in_process", losses.counts())
+                    self._span_mode, self._span_losses = "in_process", losses.counts
             self._root_bound = _ratio_bound(sampler)
         if settings.metrics:
             self._metering = build_meter_provider(settings)
             meter = self._metering.provider.get_meter(semconv.INSTRUMENTATION_NAME)
             self._metrics = BotMetrics(meter, channel_label=settings.channel_label)
-            status = self._tracing_status
-            if status is not None and status().mode != "application":  # (counts nothing)
-                self._metrics.bind_span_losses(lambda: status().lost)
+            if self._span_losses is not None:
+                self._metrics.bind_span_losses(self._span_losses)
         self.counts_events = self._metrics is not None
         #: True when processing this event needs :meth:`process` (a span that will be
         #: sampled, or metrics); False lets the bot skip the scope. The Instrumentation
@@ -319,7 +320,10 @@ class OtelInstrumentation:
 
     def tracing_status(self) -> TracingStatus | None:
         """How spans are exported and what was lost (None with tracing off)."""
-        return None if self._tracing_status is None else self._tracing_status()
+        if self._span_mode is None:
+            return None
+        losses = self._span_losses
+        return TracingStatus(self._span_mode, {} if losses is None else losses())
 
     # --- lifecycle ---------------------------------------------------------------------
     async def flush(self) -> None:
