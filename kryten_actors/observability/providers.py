@@ -39,6 +39,7 @@ __all__ = [
     "OwnedProvider",
     "build_meter_provider",
     "build_tracer_provider",
+    "installed_tracer_provider",
     "resource_for",
     "span_exporter_for",
 ]
@@ -99,10 +100,16 @@ def _metric_exporter(settings: TelemetrySettings) -> MetricExporter:
     return HttpMetricExporter(endpoint=settings.metrics_endpoint)
 
 
+def installed_tracer_provider() -> TracerProvider | None:
+    """The SDK tracer provider the application installed globally, if it did."""
+    installed = trace_api.get_tracer_provider()
+    return installed if isinstance(installed, TracerProvider) else None
+
+
 def build_tracer_provider(settings: TelemetrySettings) -> OwnedProvider[TracerProvider]:
     """The installed SDK tracer provider, or a new one exporting over OTLP in batches."""
-    installed = trace_api.get_tracer_provider()
-    if isinstance(installed, TracerProvider):
+    installed = installed_tracer_provider()
+    if installed is not None:
         current: IdGenerator = installed.id_generator
         if not isinstance(current, CorrelationIdGenerator):
             # The SDK annotates the attribute with its default class, not the ABC.

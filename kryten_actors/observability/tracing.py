@@ -53,6 +53,7 @@ from kryten_actors.observability.providers import (
     OwnedProvider,
     build_meter_provider,
     build_tracer_provider,
+    installed_tracer_provider,
 )
 from kryten_actors.observability.relay_spans import RelayTracer
 from kryten_actors.observability.sampling import RandomBitsRatioSampler, sampler_for
@@ -100,7 +101,7 @@ class OtelInstrumentation:
         self._span_losses: Callable[[], Mapping[str, int]] | None = None
         if settings.tracing:
             sampler: Sampler
-            if settings.span_worker and not _sdk_installed():
+            if settings.span_worker and installed_tracer_provider() is None:
                 sampler = sampler_for(settings.sampler)
                 self._relay = SpanRelay(settings)
                 self._tracer = RelayTracer(self._relay.submit, sampler, CorrelationIdGenerator())
@@ -356,11 +357,6 @@ class OtelInstrumentation:
         if self._metering is not None:
             flushers.append(self._metering.provider.force_flush)
         return flushers
-
-
-def _sdk_installed() -> bool:
-    """True when the application installed an SDK tracer provider globally."""
-    return isinstance(trace_api.get_tracer_provider(), TracerProvider)
 
 
 def _remote_parent(
