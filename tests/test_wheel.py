@@ -1,8 +1,11 @@
 """The built wheel, installed in a clean virtual environment, runs (issue 14, item 1).
 
 ``uv build`` makes the sdist and, from it, the wheel; a new venv gets the wheel with the
-``demo`` extra, its dependencies pinned to ``uv.lock`` (``uv export``) and taken from
-uv's cache (``--offline``: the project's own environment already holds every one).
+``demo`` extra, its dependencies pinned to ``uv.lock`` (``uv export``). uv takes the
+wheels from its cache (the project's own environment already holds every one), but on a
+fresh machine it still asks the index for their listings: ``uv sync --frozen`` fetched
+them straight from the lock's URLs, so the listings were never cached and an
+``--offline`` install cannot resolve the pins (it failed that way in CI on a fresh machine).
 From a folder outside the source tree, ``kryten-actors --version`` and a short demo run.
 """
 
@@ -65,7 +68,7 @@ def clean_venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     run(*uv(), "venv", "--offline", "--quiet", "--python", sys.executable, venv, cwd=work)
     wheel = next(dist.glob("*.whl"))
     run(
-        *uv(), "pip", "install", "--offline", "--quiet", "--python", venv / "bin" / "python",
+        *uv(), "pip", "install", "--quiet", "--python", venv / "bin" / "python",
         "-r", pins, f"{wheel}[demo]", cwd=work,
     )  # fmt: skip
     return venv
