@@ -109,6 +109,7 @@ class ChannelBinding:
         "link",
         "outbox",
         "replay_skip",
+        "routine",
         "scheme",
         "sender",
         "settings",
@@ -149,6 +150,12 @@ class ChannelBinding:
         self._awake = False  # state, join, link and outbox made (see _DormantBinding)
         self.counters = ChannelCounters()
         self.replay_skip = config.replay == "skip"
+        #: True while nothing about the channel needs the router's look at an untracked
+        #: event (bridge up, no replay window or start-up check, no command awaiting
+        #: CyTube's answer): :func:`~kryten_actors.bot.tap.observe` then returns at once,
+        #: without touching the parts. Only ``observe`` sets it; whatever may end it
+        #: (the bridge going down, a command expecting an answer) clears it.
+        self.routine = False
         self.scheme = scheme
         #: What starts a chat command here (the channel's entry, else the bot's).
         self.command_prefix = (entry.command_prefix if entry else None) or config.command_prefix
@@ -174,11 +181,14 @@ class ChannelBinding:
             check_start=config.profile == "kryten-robot" and config.bridge.probe_on_start,
             started_at=self.started_at,
         )
-        self.link = BridgeLink(self.where)
+        self.link = BridgeLink(self.where, on_down=self._not_routine)
         self.outbox = ChannelOutbox(self, config)
         self._awake = True
         if type(self) is _DormantBinding:
             self.__class__ = ChannelBinding  # type: ignore[assignment]  # (self is narrowed)
+
+    def _not_routine(self) -> None:
+        self.routine = False
 
     def existing_link(self) -> BridgeLink | None:
         """The bridge link if the channel ever needed one (never makes it)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -100,10 +101,11 @@ def parse_lifecycle(subject: str, data: bytes) -> LifecycleNotice | None:
 class BridgeLink:
     """The bridge of one channel as the bot knows it: state, process, and who waits for it."""
 
-    __slots__ = ("_up", "identity", "state", "where")
+    __slots__ = ("_on_down", "_up", "identity", "state", "where")
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, on_down: Callable[[], None] | None = None) -> None:
         self.where = where
+        self._on_down = on_down  # told each time the link is marked down
         self.state: str = BridgeState.UNKNOWN
         self.identity: BridgeIdentity | None = None
         self._up: asyncio.Event | None = None
@@ -125,6 +127,8 @@ class BridgeLink:
         if self.state != BridgeState.DOWN:
             log.warning("bridge of %s is down (%s)", self.where, why)
             self.state = BridgeState.DOWN
+        if self._on_down is not None:
+            self._on_down()
 
     @property
     def is_down(self) -> bool:

@@ -204,6 +204,7 @@ class ChannelOutbox(ChannelCommands):
         future.add_done_callback(self._answered)
         expectation = Expectation(command, rule, future)
         self.outcomes.expect(expectation)
+        self._binding.routine = False  # the router must look for CyTube's answer
         return expectation
 
     def _answered(self, future: asyncio.Future[Answer]) -> None:
