@@ -21,7 +21,10 @@ VERBATIM_PREFIX: Final = "\u2060"
 
 def utf16_length(text: str) -> int:
     """Length of ``text`` as JavaScript counts it (UTF-16 code units)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)  # the common case, without encoding anything
+    # a lone surrogate (JSON allows one) is one unit, as in JavaScript
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def verbatim(text: str) -> str:
