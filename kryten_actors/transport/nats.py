@@ -57,6 +57,7 @@ from kryten_actors.transport.nats_failures import (
     is_auth_failure,
 )
 from kryten_actors.transport.nats_kv import read_kv
+from kryten_actors.transport.nats_replies import ReplyMux
 from kryten_actors.transport.nats_subscription import NatsSubscription
 from kryten_actors.transport.retry import reply_timeout, send_with_retry
 
@@ -94,6 +95,7 @@ class NatsTransport(Transport):
         self._subscriptions: set[NatsSubscription] = set()
         self._probe_prefix = ""
         self._probes: dict[str, asyncio.Future[None]] = {}
+        self._replies = ReplyMux()  # request/reply (nats_replies.py)
 
     @property
     def is_connected(self) -> bool:
@@ -182,6 +184,7 @@ class NatsTransport(Transport):
         client.options["max_reconnect_attempts"] = self._config.max_reconnect_attempts
         self._probe_prefix = client.new_inbox()
         await client.subscribe(f"{self._probe_prefix}.*", cb=self._on_probe)
+        await self._replies.attach(client)
         log.info("connected to NATS at %s", self._connected_url())
         self._listeners.emit(ConnectionState.CONNECTED, f"connected to {self._connected_url()}")
 
@@ -293,8 +296,8 @@ class NatsTransport(Transport):
         hdrs = dict(headers) if headers else None
         self.stats.requests += 1
         try:
-            reply: Msg = await send_with_retry(
-                lambda: client.request(subject, data, timeout=timeout, headers=hdrs),
+            reply = await send_with_retry(
+                lambda: self._replies.request(client, subject, data, hdrs, timeout),
                 policy=self._retry,
                 stats=self.stats,
                 subject=subject,
