@@ -170,10 +170,10 @@ class CommandSender:
                         headers=headers,
                         timeout=self._timeout if timeout is None else timeout,
                     )
-                    result = self._encoder.decode_reply(command, reply.data)
+                    result = self._encoder.decode_reply(command, reply.data, cid)
                 else:
                     await self._transport.publish(encoded.subject, encoded.body, headers=headers)
-                    result = command.result_type()
+                    result = command.result_type(correlation_id=cid)
         except CommandRejected:
             self.stats.rejected += counted
             raise
@@ -183,4 +183,4 @@ class CommandSender:
         self.stats.sent += counted
         if not encoded.expects_reply and self.stats.sent % YIELD_EVERY == 0:
             await asyncio.sleep(0)
-        return result.model_copy(update={"correlation_id": cid})
+        return result

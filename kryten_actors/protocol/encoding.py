@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 from pydantic import ValidationError
+from pydantic_core import from_json, to_json
 
 from kryten_actors.errors import CommandRejected, KrytenValidationError
 from kryten_actors.protocol.command import Command
@@ -76,8 +77,11 @@ class CommandEncoder(Protocol):
         """Subject, headers and body for ``command`` aimed at ``domain``/``channel``."""
         ...
 
-    def decode_reply(self, command: Command, body: bytes) -> CommandResult:
-        """The result of a reply; raises ``CommandRejected`` if the bridge refused."""
+    def decode_reply(
+        self, command: Command, body: bytes, correlation_id: str = ""
+    ) -> CommandResult:
+        """The result of a reply, carrying ``correlation_id``; raises ``CommandRejected``
+        if the bridge refused."""
         ...
 
 
@@ -92,6 +96,26 @@ def _require_target(domain: str, channel: str) -> None:
             "a command needs both domain and channel: without them every bridge would run it",
             missing,
         )
+
+
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    """``body`` as JSON: pydantic-core's serializer (~0.5 µs for a command, against ~3
+    for ``json.dumps``), or the standard library's for text that is not valid Unicode
+    (a lone surrogate, which it escapes)."""
+    try:
+        return to_json(body)
+    except ValueError:
+        return json.dumps(body).encode("utf-8")
+
+
+def _parse_json(body: bytes | bytearray | str) -> Any:
+    """Parse a reply: pydantic-core's parser (~0.25 µs, against ~1.6 for ``json.loads``),
+    or the standard library's for what it refuses but JSON allows (a lone surrogate's
+    escape); raises ``ValueError`` for what is not JSON."""
+    try:
+        return from_json(body)
+    except ValueError:
+        return json.loads(body)
 
 
 def _stamp(timestamp: datetime | None) -> str:
@@ -132,15 +156,17 @@ class SeedCommandEncoder:
         return EncodedCommand(
             subject=SEED_SCHEME.command_subject(domain, channel, command.action),
             headers={},
-            body=json.dumps(body).encode("utf-8"),
+            body=_json_bytes(body),
             expects_reply=False,
             action=command.action,
             payload=payload,
             correlation_id=correlation_id,
         )
 
-    def decode_reply(self, command: Command, body: bytes) -> CommandResult:
-        return decode_reply(command, body)
+    def decode_reply(
+        self, command: Command, body: bytes, correlation_id: str = ""
+    ) -> CommandResult:
+        return decode_reply(command, body, correlation_id)
 
 
 class RobotCommandEncoder:
@@ -176,15 +202,17 @@ class RobotCommandEncoder:
         return EncodedCommand(
             subject=ROBOT_SCHEME.command_subject(domain, channel, command.robot_command),
             headers={},
-            body=json.dumps(body).encode("utf-8"),
+            body=_json_bytes(body),
             expects_reply=True,
             action=command.robot_command,
             payload=args,
             correlation_id=correlation_id,
         )
 
-    def decode_reply(self, command: Command, body: bytes) -> CommandResult:
-        return decode_reply(command, body)
+    def decode_reply(
+        self, command: Command, body: bytes, correlation_id: str = ""
+    ) -> CommandResult:
+        return decode_reply(command, body, correlation_id)
 
 
 def _rejected(command: Command, reason: str, reply: object) -> CommandRejected:
@@ -198,18 +226,21 @@ def _rejected(command: Command, reason: str, reply: object) -> CommandRejected:
     )
 
 
-def decode_reply(command: Command, body: bytes | bytearray | str) -> CommandResult:
+def decode_reply(
+    command: Command, body: bytes | bytearray | str, correlation_id: str = ""
+) -> CommandResult:
     """Decode a kryten-robot reply to ``command``.
 
     Success is ``{"success": true, "data": {...}}`` (``data`` optional) with ``data.success``
     absent or true — strictly JSON booleans; the result is ``command.result_type`` built
-    from ``data`` and means *accepted by the bridge*. Any other shape is not success.
+    from ``data`` (with ``correlation_id``) and means *accepted by the bridge*. Any other
+    shape is not success.
     Raises :class:`CommandRejected` with the bridge's error text when the outer ``success``
     is false (with or without ``command``, or ``command: "unknown"``), when
     ``data.success`` is false (``data.error``), or when the body is not a JSON object.
     """
     try:
-        reply = json.loads(body)
+        reply = _parse_json(body)
     except (ValueError, UnicodeDecodeError):
         raise _rejected(command, "the reply is not JSON", body) from None
     if not isinstance(reply, dict):
@@ -229,7 +260,7 @@ def decode_reply(command: Command, body: bytes | bytearray | str) -> CommandResu
     if inner is not True:
         raise _rejected(command, f"the reply's data.success is not a boolean ({inner!r})", reply)
     try:
-        return command.result_type.from_reply_data(data)
+        return command.result_type.from_reply_data(data, correlation_id)
     except ValidationError as exc:
         raise to_kryten_error(
             exc,

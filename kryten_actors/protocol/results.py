@@ -50,9 +50,9 @@ class CommandResult(BaseModel):
     """The correlation ID the command was sent with (set by the bot's sender)."""
 
     @classmethod
-    def from_reply_data(cls, data: Mapping[str, Any]) -> Self:
+    def from_reply_data(cls, data: Mapping[str, Any], correlation_id: str = "") -> Self:
         """Build the result from a successful reply's ``data`` object."""
-        fields: dict[str, Any] = {"data": dict(data)}
+        fields: dict[str, Any] = {"data": dict(data), "correlation_id": correlation_id}
         for field, key in cls.reply_keys.items():
             if key in data:
                 fields[field] = data[key]

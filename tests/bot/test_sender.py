@@ -103,6 +103,7 @@ async def test_success_returns_a_typed_result(bot: Bot, bridge: FakeBridge) -> N
     assert first["meta"]["request_id"] == result.correlation_id
     assert second["command"] == "say"
     assert second["args"] == {"message": "hello"}
+    assert said.correlation_id == second["meta"]["request_id"] != result.correlation_id
     assert bot.health().commands_sent == 2
 
 
