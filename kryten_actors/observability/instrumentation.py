@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
     from kryten_actors.config import KrytenConfig
@@ -122,6 +122,9 @@ class Instrumentation(Protocol):
         ...
 
 
+_NO_SCOPE: Final = contextlib.nullcontext()
+
+
 class NoInstrumentation:
     """Telemetry switched off: every call is a no-op."""
 
@@ -131,13 +134,11 @@ class NoInstrumentation:
     def observes(self, correlation_id: str, headers: Mapping[str, str] | None) -> bool:
         return False
 
-    @contextlib.contextmanager
-    def process(self, **_: object) -> Iterator[None]:
-        yield
+    def process(self, **_: object) -> contextlib.AbstractContextManager[None]:
+        return _NO_SCOPE
 
-    @contextlib.contextmanager
-    def send(self, **_: object) -> Iterator[None]:
-        yield
+    def send(self, **_: object) -> contextlib.AbstractContextManager[None]:
+        return _NO_SCOPE  # one shared object: a generator scope cost every command ~1.5 µs
 
     def notable(self, name: str, attributes: Mapping[str, str | int | float | bool]) -> None:
         del name, attributes
