@@ -2,8 +2,8 @@
 
 Measures ``CommandSender.send`` for a ``SendChat`` in both profiles over a transport
 that does nothing (so only the command path is timed: rank check, model build,
-encode, retry wrapper, instrumentation scope, result copy), against the bare parts
-(``SendChat(...)``, the encoder, ``result.model_copy``). CPU µs per send, best of 5.
+encode, retry wrapper, instrumentation scope, reply decode), against the bare parts
+(``SendChat(...)``, the encoder, the reply's decode). CPU µs per send, best of 5.
 """
 
 from __future__ import annotations
@@ -90,12 +90,12 @@ async def measure(n: int) -> list[tuple[str, float]]:
     rows.append(
         await _timed("SendChat(message=...) (model build)", n, lambda: SendChat(message="x"))
     )
-    result = SendChat(message="x").result_type()
+    robot, chat = encoder_for("kryten-robot"), SendChat(message="x")
     rows.append(
         await _timed(
-            "result.model_copy(update=...)",
+            "decode_reply (the reply's JSON, the typed result)",
             n,
-            lambda: result.model_copy(update={"correlation_id": "c"}),
+            lambda: robot.decode_reply(chat, _Reply.data, "c"),
         )
     )
 
