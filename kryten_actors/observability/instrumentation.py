@@ -138,7 +138,7 @@ class NoInstrumentation:
         return _NO_SCOPE
 
     def send(self, **_: object) -> contextlib.AbstractContextManager[None]:
-        return _NO_SCOPE  # one shared object: a generator scope cost every command ~1.5 µs
+        return _NO_SCOPE  # one shared object: a generator scope cost every command ~0.8 µs
 
     def notable(self, name: str, attributes: Mapping[str, str | int | float | bool]) -> None:
         del name, attributes
