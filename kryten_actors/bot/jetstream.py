@@ -193,8 +193,11 @@ class JetStreamDelivery:
             for subject in self._scheme.event_subscriptions():
                 self._discovery.append(await self._transport.subscribe_frames(subject, self._spot))
 
-    async def open(self, domain: str, channel: str, *, from_start: bool = False) -> None:
-        """Start consuming a channel's events (no-op when already consuming)."""
+    async def open(
+        self, domain: str, channel: str, *, from_start: bool = False, since: int | None = None
+    ) -> None:
+        """Start consuming a channel's events (no-op when already consuming): a new
+        consumer from the stream's start, from sequence ``since``, or from now on."""
         key = self._scheme.channel_key(domain, channel)
         if key in self.consumers:
             return
@@ -204,6 +207,7 @@ class JetStreamDelivery:
             subjects=self._scheme.channel_subscriptions(domain, channel),
             from_start=from_start,
             handler=self._deliver,
+            since=since,
         )
         self.consumers[key] = consumer
         try:

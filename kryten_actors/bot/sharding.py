@@ -71,6 +71,7 @@ class _Channel:
     lease: str  # the channel's consumer name: a valid key token
     actor: str | None = None
     from_start: bool = False
+    since: int | None = None  # joined at runtime: the stream sequence of the join
 
 
 @dataclass(slots=True)
@@ -139,8 +140,14 @@ class ShardCoordinator:
         ChannelConfig(domain=domain, channel=channel)  # refused like a configured one
         key = self._bot.scheme.channel_key(domain, channel)
         lease = self._delivery.consumer_name(key)
-        await self.leases.register(lease, {"domain": domain, "channel": channel, "actor": actor})
-        self.registered[lease] = self.known[lease] = _Channel(domain, channel, lease, actor)
+        # the owner, maybe another member and later, consumes from here: nothing published
+        # after this call returns is lost while it learns of the channel
+        since = await self._delivery.link.last_sequence() + 1
+        info = {"domain": domain, "channel": channel, "actor": actor, "since": since}
+        await self.leases.register(lease, info)
+        self.registered[lease] = self.known[lease] = _Channel(
+            domain, channel, lease, actor, since=since
+        )
         await self._assign()
         return self._bot.channels.table.refs.get(key)
 
@@ -245,7 +252,9 @@ class ShardCoordinator:
             if channel is not None:
                 await bot.channels.stop(channel.domain, channel.channel)
         self.registered = {
-            lease: _Channel(info["domain"], info["channel"], lease, info.get("actor"))
+            lease: _Channel(
+                info["domain"], info["channel"], lease, info.get("actor"), since=_since(info)
+            )
             for lease, info in (await self.leases.registered()).items()
         }
         self.known = {**self.registered, **self.static}
@@ -291,7 +300,9 @@ class ShardCoordinator:
         bot = self._bot
         self.serving[channel.lease] = channel
         await bot.channels.start(channel.domain, channel.channel, channel.actor)
-        await self._delivery.open(channel.domain, channel.channel, from_start=channel.from_start)
+        await self._delivery.open(
+            channel.domain, channel.channel, from_start=channel.from_start, since=channel.since
+        )
 
     async def _hand_over(self, lease: str) -> None:
         """Stop the channel here (drained, every ack at the server), then release it.
@@ -348,3 +359,9 @@ def _member(member: str, info: dict[str, Any]) -> ShardMember:
         pid=int(info.get("pid", 0)),
         host=str(info.get("host", "")),
     )
+
+
+def _since(info: dict[str, Any]) -> int | None:
+    """The join's stream sequence in a registry entry (absent in an older member's)."""
+    since = info.get("since")
+    return since if isinstance(since, int) and not isinstance(since, bool) and since > 0 else None

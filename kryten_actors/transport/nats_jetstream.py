@@ -234,11 +234,13 @@ class ChannelConsumer:
         subjects: list[str],
         from_start: bool,
         handler: JetStreamHandler,
+        since: int | None = None,
     ) -> None:
         self._link = link
         self.name = name
         self._subjects = subjects
         self._from_start = from_start
+        self._since = since  # a new consumer's first stream sequence (else: from now on)
         self._handler = handler
         self._seen_upto = 0
         self._task: asyncio.Task[None] | None = None
@@ -264,7 +266,7 @@ class ChannelConsumer:
         except js_errors.NotFoundError:
             info = None
         if info is None:
-            start = 1 if self._from_start else await link.last_sequence() + 1
+            start = 1 if self._from_start else self._since or await link.last_sequence() + 1
             await self._create(start)
             return
         if not info.num_ack_pending and not info.num_redelivered:

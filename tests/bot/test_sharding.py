@@ -152,6 +152,9 @@ async def test_join_and_leave_channel_reach_every_member(
         rooms = [f"extra{i}" for i in range(6)]
         for room in rooms:
             await a.join_channel("cytu.be", room)  # joined on a, served by its owner
+        # published at once, before b has even learnt of its channels: an owner consumes
+        # from the join on, so nothing published after join_channel returned is lost
+        await publish(server.url, [chat("seed", "x", channel=room) for room in rooms])
         keys = {f"cytu.be/{room}" for room in rooms}
         extra_b = {k for k in keys if rendezvous_owner(_lease(a, k), ["a", "b"]) == "b"}
         assert extra_b, "rendezvous gives b some of them (checked for these names)"
@@ -159,9 +162,10 @@ async def test_join_and_leave_channel_reach_every_member(
             lambda: keys & owned(b) == extra_b and keys & owned(a) == keys - extra_b,
             what="the joined channels served by their owners",
         )
-        await publish(server.url, [chat("seed", "x", channel=room) for room in rooms])
-        await wait_until(lambda: len(seen) == len(rooms))
+        await wait_until(lambda: len(seen) == len(rooms), what="one event in each room")
         assert {channel for _, channel, _ in seen} == set(rooms)
+        served_by = {channel: member for member, channel, _ in seen}
+        assert {c for c, m in served_by.items() if m == "b"} == {k.split("/")[1] for k in extra_b}
         for room in rooms:
             await a.leave_channel("cytu.be", room)
         await wait_until(lambda: not keys & (owned(a) | owned(b)), what="left everywhere")
