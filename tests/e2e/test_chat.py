@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import time
 import uuid
 
@@ -85,6 +86,20 @@ async def test_a_long_line_arrives_whole_in_lines_of_the_channel_limit(
     assert len(parts) >= 3
     assert all(len(part) <= 320 for part in parts)
     assert " ".join(parts) == text
+
+
+async def test_text_beyond_ascii_arrives_as_written(stack: Stack, watcher: Person) -> None:
+    # command bodies are UTF-8 JSON (pydantic-core), not \u escapes: the bridge and
+    # CyTube must carry accents, symbols and a character outside the BMP unchanged
+    text = f"héllo ✓ — 😀 {tag()}"
+    async with Bot(stack.config(), actor=Quiet) as bot:
+        await bot.channel(stack.domain, stack.channel).send_chat(text)
+        bot_user = stack.env["BOT_USER"]
+        await watcher.wait_for(
+            lambda: text in [html.unescape(m) for m in watcher.said_by(bot_user)],
+            within=10,
+            what="the line as written",
+        )
 
 
 async def test_a_leading_slash_is_shown_not_run(stack: Stack, watcher: Person) -> None:
