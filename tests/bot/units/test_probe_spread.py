@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 
 import pytest
@@ -151,4 +152,33 @@ async def test_stopping_while_the_next_probe_waits_for_the_gate_leaves_no_error(
     await monitor.stop()
     assert _pings(transport) in (["lounge"], ["lounge", "den"])
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    await transport.close()
+
+
+async def test_probes_that_need_not_wait_start_one_per_loop_turn() -> None:
+    # A bridge answering keeps the gate open, so nothing suspends the prober: spawning
+    # every queued probe in one step held the event loop (~7 µs a channel).
+    transport = MemoryTransport()
+    await transport.connect()
+    clock = VirtualClock()
+    names = [f"room{i}" for i in range(40)]
+    bindings = [binding(transport=transport, channel=ch, bridge=PROBING) for ch in names]
+    monitor = _monitor(transport, clock, bindings, timeout=3600.0)
+    monitor._spread.started()(True)  # a bridge answered: the gate stays open
+    left: list[int] = []
+
+    async def watch() -> None:
+        while True:
+            left.append(len(monitor._queued))
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await monitor.start()
+        await wait_until(lambda: not monitor._queued and left[-1] == 0, what="all started")
+    finally:
+        watcher.cancel()
+        await monitor.stop()
+    started_per_turn = [a - b for a, b in itertools.pairwise(left)]
+    assert max(started_per_turn) <= 1, started_per_turn
     await transport.close()
