@@ -176,17 +176,19 @@ class BridgeMonitor:
     async def _probe(self, binding: ChannelBinding, finished: Callable[[bool], None]) -> None:
         answered = False
         try:
-            await self._probe_channel(binding)
-            answered = binding.link.state == BridgeState.UP
+            answered = await self._probe_channel(binding)
         finally:
             finished(answered)
 
-    async def _probe_channel(self, binding: ChannelBinding) -> None:
+    async def _probe_channel(self, binding: ChannelBinding) -> bool:
         """Which process serves the channel, its account and the bot's rank.
 
         ``system.*`` is answered by every bridge on the bus whatever channel it names,
         so the replies are collected and the one naming this channel is used; the rank
         comes from the bridge's stored user list of this channel (its KV bucket).
+        Returns whether the channel's bridge answered: a probe that waited out its window
+        was not answered, even when the channel's events marked its bridge up meanwhile
+        (counting those as answered opened the spreading gate with no bridge there).
         """
         sender, window = binding.sender, self._config.bridge.probe_timeout
         where = {"domain": binding.domain, "channel": binding.channel}
@@ -207,7 +209,7 @@ class BridgeMonitor:
             )
         except KrytenError as error:
             log.info("probing the bridge of %s: %s", binding.where, error)
-            return
+            return False
         ping = _naming(binding, [_data(reply) for reply in pings])
         if ping is not None:
             binding.link.mark_up(identity_of(ping))
@@ -230,6 +232,7 @@ class BridgeMonitor:
         if isinstance(playlist, PlaylistResult):
             binding.state.seed_playlist(playlist.items)
         binding.join.seed(username=username, rank=rank)
+        return ping is not None
 
     # --- announcing --------------------------------------------------------------------------
     async def _heartbeats(self) -> None:

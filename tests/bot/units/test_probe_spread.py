@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -181,4 +182,40 @@ async def test_probes_that_need_not_wait_start_one_per_loop_turn() -> None:
         await monitor.stop()
     started_per_turn = [a - b for a, b in itertools.pairwise(left)]
     assert max(started_per_turn) <= 1, started_per_turn
+    await transport.close()
+
+
+async def test_a_probe_no_bridge_answers_stays_unanswered_when_events_marked_the_bridge_up() -> (
+    None
+):
+    # Events flowing mark a channel's bridge up; a probe that waited out its window must
+    # still count as unanswered, or it opens the gate and the next probes (hanging as
+    # well) start — and end — together again.
+    transport = MemoryTransport()
+    await transport.connect()
+    clock = VirtualClock()
+    bindings = [binding(transport=transport, channel=ch, bridge=PROBING) for ch in CHANNELS]
+    monitor = _monitor(transport, clock, bindings, timeout=0.2)
+    results: list[bool] = []
+    start = monitor._spread.started
+
+    def recording() -> Callable[[bool], None]:
+        finished = start()
+
+        def record(answered: bool) -> None:
+            results.append(answered)
+            finished(answered)
+
+        return record
+
+    monitor._spread.started = recording  # type: ignore[method-assign]
+    for b in bindings:
+        b.link.mark_up()  # as the channel's events do
+    await monitor.start()
+    try:
+        await wait_until(lambda: results, within=10, what="the first probe's end")
+    finally:
+        await monitor.stop()
+    assert results[0] is False
+    assert not monitor._spread.answering
     await transport.close()
