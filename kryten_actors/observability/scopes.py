@@ -8,12 +8,10 @@ one ``__exit__``, and an event with neither a span nor metrics gets the shared
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from contextvars import Token
 from types import TracebackType
-from typing import Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
@@ -21,14 +19,12 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Status, StatusCode
 
 from kryten_actors.observability import semconv
+from kryten_actors.observability.instrumentation import NO_SCOPE
 
 __all__ = ["NO_SCOPE", "Report", "SpanScope"]
 
 Report = Callable[[float, bool], None]
 """Called once when a scope closes: (seconds it was open, True unless it raised)."""
-
-NO_SCOPE: Final = contextlib.nullcontext()
-"""The scope of an event that gets no span and no metrics (reusable: it holds nothing)."""
 
 
 class SpanScope:
