@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
 from nats import errors as nats_errors
@@ -93,9 +92,7 @@ class NatsTransport(Transport):
         self._auth_error: BaseException | None = None
         self._listeners = ListenerSet(lambda text: redact(text, config))
         self._subscriptions: set[NatsSubscription] = set()
-        self._probe_prefix = ""
-        self._probes: dict[str, asyncio.Future[None]] = {}
-        self._replies = ReplyMux()  # request/reply (nats_replies.py)
+        self._replies = ReplyMux()  # request/reply and round trips (nats_replies.py)
 
     @property
     def is_connected(self) -> bool:
@@ -143,11 +140,6 @@ class NatsTransport(Transport):
         url = self._client.connected_url if self._client is not None else None
         return f"{url.scheme}://{url.hostname}:{url.port}" if url is not None else "NATS"
 
-    async def _on_probe(self, msg: Msg) -> None:
-        future = self._probes.pop(msg.subject.rpartition(".")[2], None)
-        if future is not None and not future.done():
-            future.set_result(None)
-
     async def connect(self) -> None:
         """Connect within ``connect_timeout`` (as a whole, over all servers and retries).
 
@@ -182,8 +174,6 @@ class NatsTransport(Transport):
         # nats-py reads this option on each reconnect; applying it only now keeps the
         # first connect bounded by time alone.
         client.options["max_reconnect_attempts"] = self._config.max_reconnect_attempts
-        self._probe_prefix = client.new_inbox()
-        await client.subscribe(f"{self._probe_prefix}.*", cb=self._on_probe)
         await self._replies.attach(client)
         log.info("connected to NATS at %s", self._connected_url())
         self._listeners.emit(ConnectionState.CONNECTED, f"connected to {self._connected_url()}")
@@ -205,13 +195,8 @@ class NatsTransport(Transport):
 
     async def _round_trip(self, seconds: float) -> None:
         client = self._require_client()
-        token = uuid.uuid4().hex
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._probes[token] = future
         try:
-            async with asyncio.timeout(seconds):
-                await client.publish(f"{self._probe_prefix}.{token}", b"")
-                await future
+            await self._replies.round_trip(client, seconds)
         except TimeoutError:
             msg = (
                 f"the NATS server did not confirm within {seconds:g} s "
@@ -221,8 +206,6 @@ class NatsTransport(Transport):
         except nats_errors.Error as exc:
             msg = f"cannot reach the NATS server ({type(exc).__name__}); check the connection"
             raise KrytenConnectionError(msg) from exc
-        finally:
-            self._probes.pop(token, None)
 
     async def flush(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - a per-call deadline is part of the Transport contract
         """Return once the server has processed everything published so far.

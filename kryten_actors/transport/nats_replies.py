@@ -11,6 +11,10 @@ the reply frames routed straight from the socket read
 (:meth:`~kryten_actors.transport.nats_client.LeanClient.add_frame_route`). The
 subscription is nats-py's, so a reconnect resubscribes it like any other.
 
+The same inbox serves the transport's *round trips* (:meth:`ReplyMux.round_trip`): a
+message published to it on this connection comes back only after the server processed
+every earlier SUB and PUB of the connection.
+
 Where the lean parser is not available, the replies come through nats-py's own
 delivery to the same matching.
 """
@@ -87,11 +91,7 @@ class ReplyMux:
         Raises nats-py's ``TimeoutError`` when none comes within ``timeout`` seconds and
         ``NoRespondersError`` when the server says nothing listens, as ``Client.request``.
         """
-        token = str(next(self._tokens))
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Reply] = loop.create_future()
-        waiting = self._waiting
-        waiting[token] = future
+        token, future = self._expect()
         try:
             await client.publish(
                 subject,
@@ -99,19 +99,38 @@ class ReplyMux:
                 reply=f"{self._prefix}.{token}",
                 headers=headers,
             )
-            deadline = loop.call_later(timeout, _expire, future)
+            deadline = asyncio.get_running_loop().call_later(timeout, _expire, future)
             try:
                 reply = await future
             finally:
                 deadline.cancel()
         finally:
-            waiting.pop(token, None)
+            self._waiting.pop(token, None)
         if reply is _EXPIRED:
             raise nats_errors.TimeoutError
         status = reply.headers.get(_STATUS) if reply.headers else None
         if status == _NO_RESPONDERS and not reply.data:
             raise nats_errors.NoRespondersError
         return reply
+
+    async def round_trip(self, client: LeanClient, timeout: float) -> None:  # noqa: ASYNC109 - the round trip's deadline
+        """Publish an empty message to this inbox and wait until it comes back: the server
+        then has processed everything this connection sent before it. Raises
+        ``TimeoutError`` when that takes longer than ``timeout`` seconds (publish included)."""
+        token, future = self._expect()
+        try:
+            async with asyncio.timeout(timeout):
+                await client.publish(f"{self._prefix}.{token}", b"")
+                await future
+        finally:
+            self._waiting.pop(token, None)
+
+    def _expect(self) -> tuple[str, asyncio.Future[Reply]]:
+        """A fresh token and the future its message will resolve."""
+        token = str(next(self._tokens))
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting[token] = future
+        return token, future
 
 
 _EXPIRED = Reply("", b"", None)
