@@ -41,6 +41,7 @@ from kryten_actors.protocol.events import ChatMessageEvent, decode_event, decode
 from kryten_actors.transport.server import NatsServer
 
 _CHUNK = 32 * 1024
+_DRAIN_DEADLINE = 60.0  # seconds after the last chunk: frames fed to the wrong route never end
 
 
 class Counter(ChannelActor):
@@ -85,7 +86,11 @@ async def _feed(
     for chunk in chunks:
         await parse(chunk)
         await asyncio.sleep(0)  # as between two socket reads: the actors get their turn
-    while not done():  # noqa: ASYNC110 -- a busy drain on purpose: no event to wait on
+    deadline = time.monotonic() + _DRAIN_DEADLINE
+    while not done():  # a busy drain on purpose: no event to wait on
+        if time.monotonic() > deadline:
+            msg = f"the stack did not handle the fed events within {_DRAIN_DEADLINE:.0f} s"
+            raise RuntimeError(msg)
         await asyncio.sleep(0)
     return time.process_time() - started
 
@@ -138,9 +143,12 @@ async def _bot(
     }
     bot = Bot(config, actor=Counter)
     await bot.start()
-    client = bot.transport._client  # type: ignore[attr-defined]
-    routes: dict[int, Any] = client._ps.routes
-    sid = next(iter(routes))
+    transport: Any = bot.transport
+    client = transport._client
+    # the events' wildcard subscription (the connection's reply inbox is a frame route too)
+    sid = next(
+        sub.sid for sub in transport._subscriptions if sub.subject.startswith("kryten.events.")
+    )
     bodies = envelopes(channels)
     chunks = frames(channels, events, sid, bodies)
     sink = _Sink()
