@@ -45,9 +45,11 @@ async def _run_case(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         stdout, _ = await asyncio.wait_for(process.communicate(), _CASE_TIMEOUT)
     except TimeoutError:
-        process.kill()
-        await process.wait()
         return {**spec, "error": f"timed out after {_CASE_TIMEOUT:.0f} s"}
+    finally:
+        if process.returncode is None:  # timed out or cancelled: no worker outlives its case
+            process.kill()
+            await process.wait()
     lines = stdout.decode().strip().splitlines()
     if process.returncode != 0 or not lines:
         return {**spec, "error": f"worker exited with {process.returncode}"}
