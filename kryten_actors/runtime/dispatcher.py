@@ -68,6 +68,7 @@ class Dispatcher:
         self._quiet: asyncio.Event | None = None
         self._closed = False
         #: Turns taken and tasks handed over to cells (how often a handler awaited).
+        #: The dispatcher adds its turns up whenever it lets the event loop run.
         self.turns = 0
         self.handoffs = 0
 
@@ -128,27 +129,30 @@ class Dispatcher:
     # -- the dispatcher task ------------------------------------------------------------
     async def _run(self) -> None:
         ready = self._ready
+        take = ready.popleft
         quantum = self.quantum
         loop = asyncio.get_running_loop()
         me = asyncio.current_task()
         now = self.clock.now
         stamp = now()  # idle_since of cells this pass leaves idle (one clock read a pass)
         done = 0  # messages since the time was last looked at
+        turns = 0  # added to self.turns before the task lets anything else run
         since = time.perf_counter()  # CPU-bound work since: real time, whatever the clock
         try:
             while not self._closed:
                 if not ready:
-                    done = 0
+                    self.turns += turns
+                    turns = done = 0
                     self._maybe_quiet()
                     wakeup = self._wakeup = loop.create_future()
                     await wakeup
                     stamp = now()
                     since = time.perf_counter()
                     continue
-                cell = ready.popleft()
-                self.turns += 1
+                cell = take()
+                turns += 1
                 outcome = take_turn(cell, quantum)
-                if isinstance(outcome, Suspended):
+                if type(outcome) is Suspended:  # (isinstance costs more, once per turn)
                     self.handoffs += 1
                     # This task now belongs to the cell; a new one serves the others.
                     self._task = self._new_task(loop) if ready else None
@@ -160,10 +164,13 @@ class Dispatcher:
                 if done >= _CHECK_EVERY:
                     done = 0
                     if time.perf_counter() - since >= _YIELD_AFTER:
+                        self.turns += turns
+                        turns = 0
                         await asyncio.sleep(0)  # let I/O and other tasks run between turns
                         stamp = now()
                         since = time.perf_counter()
         finally:
+            self.turns += turns
             if self._task is me:
                 self._task = None
                 self._wakeup = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, final
 
 from kryten_actors.runtime.deadletters import DeadLetterReason
 from kryten_actors.runtime.lifecycle import timeout_error
@@ -27,6 +27,7 @@ __all__ = ["Suspended", "finish_in_task", "own_drain"]
 _FAIRNESS_BATCH = 64  # messages a drain task processes before yielding to other tasks
 
 
+@final
 class Suspended:
     """A handler that awaited something in its first step, with what it waits for."""
 

@@ -182,7 +182,8 @@ class ActorSystem:
     @property
     def dispatch_stats(self) -> tuple[int, int]:
         """``(turns, handoffs)``: drain turns taken, and how often a handler awaited
-        so that its actor needed a task of its own."""
+        so that its actor needed a task of its own. Turns are added up whenever the
+        dispatcher lets the event loop run (a handler reading them sees earlier passes)."""
         return self._dispatcher.turns, self._dispatcher.handoffs
 
     async def idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 -- the API takes a deadline

@@ -51,6 +51,24 @@ async def test_handlers_that_never_await_need_no_task(system: ActorSystem) -> No
     assert len(asyncio.all_tasks()) <= tasks_before + 1
 
 
+async def test_dispatch_stats_count_every_turn_once_also_across_a_handoff(
+    system: ActorSystem,
+) -> None:
+    log: list[tuple[str, Any]] = []
+    waiting = await system.spawn(spec("waiting", log))
+    refs = [await system.spawn(spec(f"b{i}", log)) for i in range(10)]
+    await system.idle()
+    turns_before, handoffs_before = system.dispatch_stats
+    waiting.tell(("await", 3))  # its turn hands the dispatcher's task over
+    for ref in refs:
+        ref.tell("hi")
+    await system.idle()
+    turns, handoffs = system.dispatch_stats
+    assert len(log) == 11
+    assert handoffs - handoffs_before == 1
+    assert turns - turns_before == 11  # one turn per cell, counted by both tasks
+
+
 async def test_a_handler_that_awaits_keeps_its_task_and_the_others_go_on(
     system: ActorSystem,
 ) -> None:
