@@ -187,7 +187,8 @@ class Transport(Protocol):
         No responders is retried, then :class:`~kryten_actors.errors.PublishError`.
         No reply within ``timeout`` raises
         :class:`~kryten_actors.errors.KrytenTimeoutError` with ``outcome_unknown=True``;
-        the request is never sent twice.
+        the request is never sent twice. A request still waiting when the transport
+        closes fails at once with :class:`~kryten_actors.errors.KrytenConnectionError`.
         """
         ...
 

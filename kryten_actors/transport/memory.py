@@ -34,7 +34,12 @@ from kryten_actors.transport.base import (
     TransportStats,
 )
 from kryten_actors.transport.listeners import ListenerSet
-from kryten_actors.transport.retry import reply_timeout, send_with_retry
+from kryten_actors.transport.retry import (
+    ReplyAbandoned,
+    reply_abandoned,
+    reply_timeout,
+    send_with_retry,
+)
 from kryten_actors.transport.wildcards import require_valid_subject, subject_matches
 
 __all__ = ["MemoryMessage", "MemoryTransport", "PublishedMessage"]
@@ -209,8 +214,9 @@ class MemoryTransport(Transport):
             await self.settle(self._close_timeout)
         for subscription in list(self._subscriptions):
             await subscription.unsubscribe()
-        for future in self._replies.values():
-            future.cancel()
+        for future in self._replies.values():  # no reply can come: fail them at once
+            if not future.done():
+                future.set_exception(ReplyAbandoned())
         self._replies.clear()
         self._connected = False
         self._listeners.emit(ConnectionState.CLOSED, "connection closed")
@@ -312,6 +318,8 @@ class MemoryTransport(Transport):
         except TimeoutError:
             self.stats.request_timeouts += 1
             raise reply_timeout(subject, timeout) from None
+        except ReplyAbandoned:
+            raise reply_abandoned(subject) from None
         self.stats.published += 1
         return reply
 

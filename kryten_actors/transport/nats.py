@@ -58,7 +58,12 @@ from kryten_actors.transport.nats_failures import (
 from kryten_actors.transport.nats_kv import read_kv
 from kryten_actors.transport.nats_replies import ReplyMux
 from kryten_actors.transport.nats_subscription import NatsSubscription
-from kryten_actors.transport.retry import reply_timeout, send_with_retry
+from kryten_actors.transport.retry import (
+    ReplyAbandoned,
+    reply_abandoned,
+    reply_timeout,
+    send_with_retry,
+)
 
 __all__ = ["NatsTransport"]
 
@@ -133,6 +138,7 @@ class NatsTransport(Transport):
         self._listeners.emit(ConnectionState.RECONNECTED, f"reconnected to {self._connected_url()}")
 
     async def _on_closed(self) -> None:
+        self._replies.abandon()  # no reply can come any more: fail the waiting at once
         if not self._connecting:
             self._listeners.emit(ConnectionState.CLOSED, "connection closed")
 
@@ -197,6 +203,9 @@ class NatsTransport(Transport):
         client = self._require_client()
         try:
             await self._replies.round_trip(client, seconds)
+        except ReplyAbandoned:
+            msg = "the NATS connection closed before the server confirmed"
+            raise KrytenConnectionError(msg) from None
         except TimeoutError:
             msg = (
                 f"the NATS server did not confirm within {seconds:g} s "
@@ -242,6 +251,7 @@ class NatsTransport(Transport):
                 )
         with contextlib.suppress(nats_errors.Error, OSError):
             await client.close()
+        self._replies.abandon()
 
     async def publish(
         self,
@@ -291,6 +301,8 @@ class NatsTransport(Transport):
         except nats_errors.TimeoutError:
             self.stats.request_timeouts += 1
             raise reply_timeout(subject, timeout) from None
+        except ReplyAbandoned:
+            raise reply_abandoned(subject) from None
         except nats_errors.Error as exc:
             raise self._rejected(subject, exc) from exc
         self.stats.published += 1

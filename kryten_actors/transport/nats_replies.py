@@ -15,6 +15,10 @@ The same inbox serves the transport's *round trips* (:meth:`ReplyMux.round_trip`
 message published to it on this connection comes back only after the server processed
 every earlier SUB and PUB of the connection.
 
+When the connection closes (``close()``, or reconnecting given up), whatever still
+waits fails at once with :class:`~kryten_actors.transport.retry.ReplyAbandoned`
+(:meth:`ReplyMux.abandon`) instead of sitting out its deadline.
+
 Where the lean parser is not available, the replies come through nats-py's own
 delivery to the same matching.
 """
@@ -30,6 +34,7 @@ from nats import errors as nats_errors
 from nats.aio.msg import Msg
 
 from kryten_actors.transport.nats_client import LeanClient
+from kryten_actors.transport.retry import ReplyAbandoned
 
 __all__ = ["Reply", "ReplyMux"]
 
@@ -89,7 +94,8 @@ class ReplyMux:
         """Publish ``data`` to ``subject`` and return the reply.
 
         Raises nats-py's ``TimeoutError`` when none comes within ``timeout`` seconds and
-        ``NoRespondersError`` when the server says nothing listens, as ``Client.request``.
+        ``NoRespondersError`` when the server says nothing listens, as ``Client.request``;
+        ``ReplyAbandoned`` when the connection closes first.
         """
         token, future = self._expect()
         try:
@@ -116,7 +122,8 @@ class ReplyMux:
     async def round_trip(self, client: LeanClient, timeout: float) -> None:  # noqa: ASYNC109 - the round trip's deadline
         """Publish an empty message to this inbox and wait until it comes back: the server
         then has processed everything this connection sent before it. Raises
-        ``TimeoutError`` when that takes longer than ``timeout`` seconds (publish included)."""
+        ``TimeoutError`` when that takes longer than ``timeout`` seconds (publish included),
+        ``ReplyAbandoned`` when the connection closes first."""
         token, future = self._expect()
         try:
             async with asyncio.timeout(timeout):
@@ -124,6 +131,13 @@ class ReplyMux:
                 await future
         finally:
             self._waiting.pop(token, None)
+
+    def abandon(self) -> None:
+        """Fail every request and round trip still waiting: their replies cannot come."""
+        waiting, self._waiting = self._waiting, {}
+        for future in waiting.values():
+            if not future.done():
+                future.set_exception(ReplyAbandoned())
 
     def _expect(self) -> tuple[str, asyncio.Future[Reply]]:
         """A fresh token and the future its message will resolve."""

@@ -18,10 +18,15 @@ from tenacity import (
     wait_exponential,
 )
 
-from kryten_actors.errors import KrytenTimeoutError, NoResponders, PublishError
+from kryten_actors.errors import (
+    KrytenConnectionError,
+    KrytenTimeoutError,
+    NoResponders,
+    PublishError,
+)
 from kryten_actors.transport.base import RetryPolicy, TransportStats
 
-__all__ = ["reply_timeout", "send_with_retry"]
+__all__ = ["ReplyAbandoned", "reply_abandoned", "reply_timeout", "send_with_retry"]
 
 T = TypeVar("T")
 
@@ -115,3 +120,16 @@ def reply_timeout(subject: str, timeout: float) -> KrytenTimeoutError:
         "been executed, so do not resend it blindly"
     )
     return KrytenTimeoutError(msg, outcome_unknown=True)
+
+
+class ReplyAbandoned(Exception):
+    """A request's reply can no longer come: its transport closed while it waited."""
+
+
+def reply_abandoned(subject: str) -> KrytenConnectionError:
+    """The error for a request that left but whose connection closed before the reply."""
+    msg = (
+        f"the connection closed while waiting for the reply to the request on {subject!r}; "
+        "it may still have been executed, so do not resend it blindly"
+    )
+    return KrytenConnectionError(msg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -93,6 +94,24 @@ async def test_reply_timeout_is_outcome_unknown_and_never_resent(transport: Tran
     await transport.publish("svc.silent", b"marker")
     await seen.wait_for(2)
     assert seen.data == [b"cmd", b"marker"]
+
+
+async def test_a_request_waiting_when_the_transport_closes_fails_at_once(
+    transport: Transport,
+) -> None:
+    asked = Inbox()
+    await transport.subscribe("svc.mute", asked)  # takes the request, never answers
+    waiting = asyncio.create_task(transport.request("svc.mute", b"cmd", timeout=60.0))
+    await asked.wait_for(1)
+
+    await asyncio.wait_for(transport.close(), 10.0)
+
+    # not after its 60 s deadline, and not as a cancellation of the caller's task
+    with pytest.raises(KrytenConnectionError, match="closed while waiting") as caught:
+        await asyncio.wait_for(waiting, 10.0)
+    assert "do not resend it blindly" in str(caught.value)
+    assert transport.stats.request_timeouts == 0
+    assert asked.data == [b"cmd"]  # sent once, never again
 
 
 async def test_no_responders_is_retried_then_publish_error(transport: Transport) -> None:

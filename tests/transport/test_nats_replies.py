@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from kryten_actors.config.connection import NatsConfig
-from kryten_actors.errors import KrytenTimeoutError
+from kryten_actors.errors import KrytenConnectionError, KrytenTimeoutError
 from kryten_actors.transport.base import ConnectionState, InboundMessage
 from kryten_actors.transport.nats import NatsTransport
 from kryten_actors.transport.nats_client import LeanClient
@@ -89,6 +89,30 @@ async def test_requests_work_again_after_the_server_restarts(nats_server: NatsSe
             # the reply inbox was subscribed again at the new server process
             reply = await client.request("svc.echo", b"abc", timeout=5.0)
     assert reply.data == b"cba"
+
+
+async def test_a_request_waiting_when_reconnecting_is_given_up_fails_at_once(
+    nats_server: NatsServer,
+) -> None:
+    config = NatsConfig(servers=[nats_server.url], reconnect_wait=0.1, max_reconnect_attempts=1)
+    events = Events()
+    client = NatsTransport(config)
+    client.add_listener(events)
+    async with client:
+        async with NatsTransport(config) as service:
+            asked = Inbox()
+            await service.subscribe("svc.mute", asked)
+            waiting = asyncio.create_task(client.request("svc.mute", b"cmd", timeout=60.0))
+            await asked.wait_for(1)
+        await nats_server.kill()
+        await events.wait_for(ConnectionState.DISCONNECTED)
+        flushing = asyncio.create_task(client.flush(timeout=60.0))  # buffered, unconfirmed
+        await events.wait_for(ConnectionState.CLOSED, within=20)
+        with pytest.raises(KrytenConnectionError, match="closed while waiting"):
+            await asyncio.wait_for(waiting, 10.0)
+        with pytest.raises(KrytenConnectionError, match="closed before the server confirmed"):
+            await asyncio.wait_for(flushing, 10.0)
+        assert client._replies.in_flight == 0
 
 
 async def test_replies_come_through_nats_py_where_its_frames_cannot_be_routed(
