@@ -204,7 +204,10 @@ class NatsTransport(Transport):
         try:
             await self._replies.round_trip(client, seconds)
         except ReplyAbandoned:
-            msg = "the NATS connection closed before the server confirmed"
+            msg = (
+                "the NATS connection closed before the server confirmed; what was "
+                "published since the last confirmation may be lost"
+            )
             raise KrytenConnectionError(msg) from None
         except TimeoutError:
             msg = (
