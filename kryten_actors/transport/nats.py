@@ -25,7 +25,6 @@ from kryten_actors.config.connection import NatsConfig
 from kryten_actors.errors import (
     KrytenConnectionError,
     KrytenTimeoutError,
-    KrytenValidationError,
     PublishError,
 )
 from kryten_actors.transport.base import (
@@ -57,7 +56,12 @@ from kryten_actors.transport.nats_failures import (
 )
 from kryten_actors.transport.nats_kv import read_kv
 from kryten_actors.transport.nats_replies import ReplyMux
-from kryten_actors.transport.nats_subscription import NatsSubscription
+from kryten_actors.transport.nats_subscription import (
+    NatsSubscription,
+    deliver_frames,
+    deliver_messages,
+    open_subscription,
+)
 from kryten_actors.transport.retry import (
     ReplyAbandoned,
     reply_abandoned,
@@ -332,16 +336,8 @@ class NatsTransport(Transport):
         :class:`KrytenTimeoutError` when the server does not confirm within
         ``connect_timeout`` (the interest is withdrawn then).
         """
-        client = self._require_client()
-
-        async def deliver(msg: Msg) -> None:
-            try:
-                await handler(msg)
-            except Exception:  # one bad message must not stop the subscription
-                self.stats.errors += 1
-                log.exception("handler for subject %r failed", msg.subject)
-
-        return await self._subscribe(client, subject, deliver, queue=queue, frames=None)
+        deliver = deliver_messages(handler, self.stats)
+        return await self._subscribe(subject, deliver, queue=queue, frames=None)
 
     async def subscribe_frames(self, subject: str, handler: FrameHandler) -> Subscription:
         """Like :meth:`subscribe`, delivering ``(subject, payload, headers)`` synchronously.
@@ -350,45 +346,26 @@ class NatsTransport(Transport):
         task (see ``nats_client.py``); with a nats-py whose parser this does not know,
         they come through nats-py's own path to the same handler.
         """
-        client = self._require_client()
-
-        async def deliver(msg: Msg) -> None:
-            try:
-                pause = handler(msg.subject, msg.data, msg.headers)
-                if pause is not None:
-                    await pause
-            except Exception:  # one bad message must not stop the subscription
-                self.stats.errors += 1
-                log.exception("handler for subject %r failed", msg.subject)
-
-        return await self._subscribe(client, subject, deliver, queue="", frames=handler)
+        deliver = deliver_frames(handler, self.stats)
+        return await self._subscribe(subject, deliver, queue="", frames=handler)
 
     async def _subscribe(
         self,
-        client: LeanClient,
         subject: str,
         deliver: Callable[[Msg], Awaitable[None]],
         *,
         queue: str,
         frames: FrameHandler | None,
     ) -> Subscription:
-        try:
-            handle = await client.subscribe(
-                subject,
-                queue=queue,
-                cb=deliver,
-                pending_msgs_limit=self._config.sub_pending_msgs_limit,
-                pending_bytes_limit=self._config.sub_pending_bytes_limit,
-            )
-        except nats_errors.BadSubjectError as exc:
-            msg = f"invalid subscription subject {subject!r}: use '.'-separated tokens, '*', '>'"
-            raise KrytenValidationError(msg, errors=[("subject", str(exc))]) from exc
-        except nats_errors.Error as exc:
-            msg = f"cannot subscribe to {subject!r} ({type(exc).__name__}); connect first"
-            raise KrytenConnectionError(msg) from exc
-        subscription = NatsSubscription(client, handle, subject, self._subscriptions.discard)
-        if frames is not None:
-            client.add_frame_route(subscription.sid, frames)
+        subscription = await open_subscription(
+            self._require_client(),
+            subject,
+            deliver,
+            queue=queue,
+            frames=frames,
+            config=self._config,
+            on_end=self._subscriptions.discard,
+        )
         try:
             await self._round_trip(self._config.connect_timeout)
         except BaseException:
