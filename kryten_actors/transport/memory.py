@@ -36,6 +36,7 @@ from kryten_actors.transport.base import (
 from kryten_actors.transport.listeners import ListenerSet
 from kryten_actors.transport.retry import (
     ReplyAbandoned,
+    abandon_replies,
     reply_abandoned,
     reply_timeout,
     send_with_retry,
@@ -214,9 +215,7 @@ class MemoryTransport(Transport):
             await self.settle(self._close_timeout)
         for subscription in list(self._subscriptions):
             await subscription.unsubscribe()
-        for future in self._replies.values():  # no reply can come: fail them at once
-            if not future.done():
-                future.set_exception(ReplyAbandoned())
+        abandon_replies(self._replies.values())  # no reply can come: fail them at once
         self._replies.clear()
         self._connected = False
         self._listeners.emit(ConnectionState.CLOSED, "connection closed")

@@ -34,7 +34,7 @@ from nats import errors as nats_errors
 from nats.aio.msg import Msg
 
 from kryten_actors.transport.nats_client import LeanClient
-from kryten_actors.transport.retry import ReplyAbandoned
+from kryten_actors.transport.retry import abandon_replies
 
 __all__ = ["Reply", "ReplyMux"]
 
@@ -135,9 +135,7 @@ class ReplyMux:
     def abandon(self) -> None:
         """Fail every request and round trip still waiting: their replies cannot come."""
         waiting, self._waiting = self._waiting, {}
-        for future in waiting.values():
-            if not future.done():
-                future.set_exception(ReplyAbandoned())
+        abandon_replies(waiting.values())
 
     def _expect(self) -> tuple[str, asyncio.Future[Reply]]:
         """A fresh token and the future its message will resolve."""

@@ -7,8 +7,8 @@ same thing over NATS and in memory.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from tenacity import (
     AsyncRetrying,
@@ -26,7 +26,13 @@ from kryten_actors.errors import (
 )
 from kryten_actors.transport.base import RetryPolicy, TransportStats
 
-__all__ = ["ReplyAbandoned", "reply_abandoned", "reply_timeout", "send_with_retry"]
+__all__ = [
+    "ReplyAbandoned",
+    "abandon_replies",
+    "reply_abandoned",
+    "reply_timeout",
+    "send_with_retry",
+]
 
 T = TypeVar("T")
 
@@ -124,6 +130,14 @@ def reply_timeout(subject: str, timeout: float) -> KrytenTimeoutError:
 
 class ReplyAbandoned(Exception):
     """A request's reply can no longer come: its transport closed while it waited."""
+
+
+def abandon_replies(waiting: Iterable[asyncio.Future[Any]]) -> None:
+    """Fail each future still waiting for a reply with :class:`ReplyAbandoned`: its
+    connection closed, so the reply cannot come."""
+    for future in waiting:
+        if not future.done():
+            future.set_exception(ReplyAbandoned())
 
 
 def reply_abandoned(subject: str) -> KrytenConnectionError:
