@@ -15,11 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 from nats import errors as nats_errors
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 
 from kryten_actors.config.connection import NatsConfig
 from kryten_actors.errors import (
@@ -57,6 +56,7 @@ from kryten_actors.transport.nats_failures import (
 from kryten_actors.transport.nats_kv import read_kv
 from kryten_actors.transport.nats_replies import ReplyMux
 from kryten_actors.transport.nats_subscription import (
+    Deliver,
     NatsSubscription,
     deliver_frames,
     deliver_messages,
@@ -258,6 +258,7 @@ class NatsTransport(Transport):
                 )
         with contextlib.suppress(nats_errors.Error, OSError):
             await client.close()
+        # the closed callback did it, unless client.close() failed before calling it
         self._replies.abandon()
 
     async def publish(
@@ -352,7 +353,7 @@ class NatsTransport(Transport):
     async def _subscribe(
         self,
         subject: str,
-        deliver: Callable[[Msg], Awaitable[None]],
+        deliver: Deliver,
         *,
         queue: str,
         frames: FrameHandler | None,

@@ -18,11 +18,18 @@ from kryten_actors.errors import KrytenConnectionError, KrytenValidationError
 from kryten_actors.transport.base import FrameHandler, MessageHandler, TransportStats
 from kryten_actors.transport.nats_client import LeanClient
 
-__all__ = ["NatsSubscription", "deliver_frames", "deliver_messages", "open_subscription"]
+__all__ = [
+    "Deliver",
+    "NatsSubscription",
+    "deliver_frames",
+    "deliver_messages",
+    "open_subscription",
+]
 
 log = logging.getLogger(__name__)
 
 Deliver = Callable[[Msg], Awaitable[None]]
+"""nats-py's callback for one subscription's messages."""
 
 
 def deliver_messages(handler: MessageHandler, stats: TransportStats) -> Deliver:
